@@ -1,0 +1,69 @@
+"""Labelled records, the data root, and the registry of labelled-data loaders."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import DataError  # re-exported
+
+_LOADERS: dict[str, Callable[[Path], list["Record"]]] = {}
+
+
+@dataclass(frozen=True)
+class Record:
+    """One labelled architecture: its family spec, accuracy in percent, and whatever else the
+    source file carries in ``extra`` (``params`` and ``flops`` where present, zero-cost proxies,
+    resolution, task, other datasets' accuracies, ...). ``flops`` in ``extra`` are as the source
+    reports them; the unit is named in ``extra['flops_unit']`` when not multiply-adds."""
+    spec: Any
+    accuracy: float
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+def data_root(root: str | os.PathLike | None = None) -> Path:
+    """The labelled-data folder: ``root`` if given, else ``$GENNAPE_DATA``, else ``shared/data``
+    beside the first ancestor of the current directory (or of this package) that has one."""
+    if root is not None:
+        return Path(root)
+    env = os.environ.get("GENNAPE_DATA")
+    if env:
+        return Path(env)
+    for start in (Path.cwd(), Path(__file__).resolve()):
+        for d in (start, *start.parents):
+            cand = d / "shared" / "data"
+            if (cand / "raw").is_dir():
+                return cand
+    return Path.cwd() / ".." / "shared" / "data"
+
+
+def require_file(root: Path, relative: str, source: str) -> Path:
+    """``root/relative``, or a :class:`DataError` naming the file and its public source."""
+    path = root / relative
+    if not path.is_file():
+        raise DataError(f"missing data file {path} (from {source}); set GENNAPE_DATA to the folder "
+                        "that holds raw/<family>/")
+    return path
+
+
+def register_loader(name: str):
+    """Decorator: register ``fn(root: Path) -> list[Record]`` as the loader of data set ``name``."""
+    def deco(fn):
+        _LOADERS[name] = fn
+        return fn
+    return deco
+
+
+def load(name: str, root: str | os.PathLike | None = None) -> list[Record]:
+    """Labelled records of data set ``name`` (see :func:`names`), read from the data root."""
+    from . import loaders  # noqa: F401  (registers every loader)
+    if name not in _LOADERS:
+        raise DataError(f"unknown data set {name!r}; known: {', '.join(sorted(_LOADERS))}")
+    return _LOADERS[name](data_root(root))
+
+
+def names() -> list[str]:
+    from . import loaders  # noqa: F401
+    return sorted(_LOADERS)
