@@ -1,0 +1,97 @@
+"""The ``gennape`` command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .errors import GennapeError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Computation graphs and accuracy estimates for neural networks, before training.")
+
+
+def _fail(err: Exception) -> None:
+    typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=2)
+
+
+def _parse_shape(text: Optional[str]) -> Optional[tuple[int, ...]]:
+    if text is None:
+        return None
+    try:
+        return tuple(int(v) for v in text.replace("x", ",").split(","))
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a shape like 3,224,224") from None
+
+
+@app.command()
+def demo() -> None:
+    """Convert the built-in example models to computation graphs and print their size and cost."""
+    from .examples.models import EXAMPLES, example
+    from .graph import from_torch
+
+    typer.echo(f"{'model':<26}{'nodes':>7}{'edges':>7}{'MFLOPs (MACs)':>15}{'M params':>10}  ops")
+    for name in EXAMPLES:
+        model, shape = example(name)
+        g = from_torch(model, shape, name=name)
+        ops = sorted(set(g.ops))
+        typer.echo(f"{name:<26}{g.num_nodes:>7}{g.num_edges:>7}{g.flops / 1e6:>15,.1f}{g.params / 1e6:>10.3f}  "
+                   f"{', '.join(ops[:9])}{' ...' if len(ops) > 9 else ''}")
+
+
+@app.command()
+def convert(paths: list[Path] = typer.Argument(..., help="ONNX files or folders of them"),
+            input_shape: Optional[str] = typer.Option(None, help="C,H,W for models with dynamic sizes"),
+            out: Optional[Path] = typer.Option(None, help="folder to write one .npz graph per model"),
+            strict: bool = typer.Option(False, help="fail on ops outside the vocabulary")) -> None:
+    """Convert ONNX models (files or folders) to computation graphs and print a summary of each."""
+    from .graph import from_onnx
+
+    files = [f for p in paths for f in (sorted(p.glob("*.onnx")) if p.is_dir() else [p])]
+    if not files:
+        _fail(GennapeError(f"no .onnx files in {', '.join(map(str, paths))}"))
+    failed = 0
+    for f in files:
+        try:
+            g = from_onnx(f, input_shape=_parse_shape(input_shape), strict=strict, name=f.stem)
+        except GennapeError as e:
+            failed += 1
+            typer.secho(f"{f}: {e}", fg=typer.colors.RED, err=True)
+            continue
+        typer.echo(g.summary())
+        if g.oov_ops:
+            typer.echo(f"  out-of-vocabulary ops: {', '.join(g.oov_ops)}")
+        if out is not None:
+            g.save(out / f"{f.stem}.npz")
+    if failed:
+        raise typer.Exit(code=2)
+
+
+@app.command()
+def families() -> None:
+    """List the design spaces gennape can build, sample and convert."""
+    from . import families as fam
+
+    for name in fam.names():
+        f = fam.get(name)
+        size = f"{f.space_size:,}" if f.space_size else "-"
+        typer.echo(f"{name:<18} space size {size}")
+
+
+@app.command()
+def info(path: Path) -> None:
+    """Print the summary of a saved graph file."""
+    from .graph import load_graphs
+
+    try:
+        for g in load_graphs(path):
+            typer.echo(g.summary())
+    except GennapeError as e:
+        _fail(e)
+
+
+if __name__ == "__main__":
+    app()
