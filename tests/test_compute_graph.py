@@ -151,7 +151,7 @@ def test_validation_rejects_cycles_unreachable_nodes_and_shape_mismatch():
     with pytest.raises(GraphError, match="not reachable"):
         ComputeGraph(edges=cut, **arrays).validate()
     bad = {**arrays, "shapes": arrays["shapes"].copy()}
-    bad["shapes"][2, 2] = 7  # batchnorm claims 7 input channels after a 16-channel conv
+    bad["shapes"][2, 2] = 24  # batchnorm claims 24 input channels after a 16-channel conv
     with pytest.raises(GraphError, match=r"node 2 \(batchnorm\) expects input"):
         ComputeGraph(edges=g.edges, **bad).validate()
 

@@ -464,8 +464,9 @@ def _pair(v) -> tuple[int, int]:
 
 def _compatible(produced: tuple, consumed: tuple) -> bool:
     """Whether a node consuming ``consumed`` (H, W, C) can be fed by a tensor ``produced``: equal,
-    or related by a dropped reshape (same size), a slice (an exact fraction) or a broadcast."""
-    if produced == consumed:
+    or related by a dropped reshape (same size), a slice (an exact fraction, or no dimension larger)
+    or a broadcast (a whole multiple)."""
+    if produced == consumed or all(c <= p for p, c in zip(produced, consumed)):
         return True
     a, b = int(np.prod(produced)), int(np.prod(consumed))
     return a == b or (b and a % b == 0) or (a and b % a == 0)

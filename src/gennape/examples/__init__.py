@@ -1,0 +1,5 @@
+"""Example PyTorch networks for trying and testing the converters (see :mod:`.models`)."""
+
+from .models import EXAMPLES, example
+
+__all__ = ["EXAMPLES", "example"]
