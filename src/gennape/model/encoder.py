@@ -1,0 +1,73 @@
+"""The graph encoder: node embedding, a k-GNN stack and mean pooling -> one vector per graph.
+
+As in GENNAPE's code: node vector = [op embedding | Linear(attribute features)], then ``num_layers``
+``GraphConv`` layers (Morris et al.'s k-GNN: x_i' = W1 x_i + W2 sum_{j -> i} x_j, messages along the
+data flow only) each followed by tanh, then the mean over nodes. The paper's code uses 6 layers of
+width 32. ``dropout`` (after the node embedding and after every layer) gives the two stochastic views
+of the contrastive loss; it is inactive in eval mode.
+
+The op embedding starts at zero: an op that never occurs in training keeps a zero embedding, so it is
+described by its attribute features alone rather than by a random vector.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+from torch_geometric.data import Batch
+from torch_geometric.nn import GraphConv, global_mean_pool
+
+from ..errors import GennapeError
+from ..graph.compute_graph import ComputeGraph
+from .features import FEATURE_VERSION, NUM_ATTRIBUTES, NUM_OPS, graphs_to_batch
+
+
+class NodeEmbedding(nn.Module):
+    """(op ids, attribute features) -> ``dim``-wide node vectors: ``op_dim`` columns (default half)
+    from the op embedding table, the rest from a linear map of the attributes."""
+
+    def __init__(self, dim: int = 32, op_dim: int | None = None):
+        super().__init__()
+        op_dim = dim // 2 if op_dim is None else op_dim
+        if not 0 < op_dim < dim:
+            raise GennapeError(f"op_dim must lie strictly between 0 and dim={dim}, got {op_dim}")
+        self.op_embedding = nn.Embedding(NUM_OPS, op_dim)
+        nn.init.zeros_(self.op_embedding.weight)
+        self.attributes = nn.Linear(NUM_ATTRIBUTES, dim - op_dim)
+
+    def forward(self, op: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.op_embedding(op), self.attributes(x)], dim=1)
+
+
+class GraphEncoder(nn.Module):
+    """Computation graphs -> ``dim``-dimensional embeddings (k-GNN, tanh, mean pooling)."""
+
+    def __init__(self, dim: int = 32, num_layers: int = 6, op_dim: int | None = None, dropout: float = 0.0):
+        super().__init__()
+        self.dim = dim
+        self.embedding = NodeEmbedding(dim, op_dim)
+        self.config = {"dim": dim, "num_layers": num_layers, "op_dim": self.embedding.op_embedding.embedding_dim,
+                       "dropout": dropout, "feature_version": FEATURE_VERSION}
+        self.convs = nn.ModuleList(GraphConv(dim, dim, aggr="add") for _ in range(num_layers))
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, batch: Batch) -> torch.Tensor:
+        """(num_graphs, dim) embeddings of a batch made by :func:`graphs_to_batch`."""
+        h = self.dropout(self.embedding(batch.op, batch.x))
+        for conv in self.convs:
+            h = self.dropout(conv(h, batch.edge_index).tanh_())
+        return global_mean_pool(h, batch.batch, size=batch.num_graphs)
+
+    @torch.no_grad()
+    def embed(self, graphs: Sequence[ComputeGraph], batch_size: int = 512) -> np.ndarray:
+        """(len(graphs), dim) float32 embeddings, computed in eval mode (no dropout) in batches."""
+        was_training = self.training
+        self.eval()
+        try:
+            out = [self(graphs_to_batch(graphs[i:i + batch_size])) for i in range(0, len(graphs), batch_size)]
+        finally:
+            self.train(was_training)
+        return torch.cat(out).numpy() if out else np.zeros((0, self.dim), dtype=np.float32)
