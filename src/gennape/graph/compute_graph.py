@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import tempfile
 from collections import Counter
@@ -309,8 +310,7 @@ def hwc(shape: Sequence[int]) -> tuple[int, int, int]:
         return (1, 1, shape[0])
     if len(shape) == 2:
         return (shape[0], 1, shape[1])
-    lead = int(np.prod(shape[:-2]))
-    return (shape[-2], shape[-1], lead)
+    return (shape[-2], shape[-1], math.prod(shape[:-2]))
 
 
 class GraphBuilder:
