@@ -196,3 +196,13 @@ def test_failed_save_leaves_no_file(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         residual_block().save(tmp_path / "g.npz")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_repeated_parameter_free_ops_on_one_input_are_one_node():
+    b = GraphBuilder()
+    x = b.input((8, 8, 8))
+    r1, r2 = b.relu(x), b.relu(x)  # two ReLU modules on one tensor: one computation
+    c1, c2 = b.conv(r1, 8, 3), b.conv(r2, 8, 3)  # convs own weights: always two nodes
+    b.output(b.add(c1, c2))
+    g = b.build()
+    assert r1 == r2 and g.ops.count("relu") == 1 and g.ops.count("conv") == 2

@@ -329,6 +329,7 @@ class GraphBuilder:
         self._rows: list[tuple] = []
         self._edges: list[tuple[int, int]] = []
         self._oov: dict[int, str] = {}
+        self._seen: dict[tuple, int] = {}
 
     # -- the one primitive
     def add_node(self, op: str, inputs: Sequence[Tensor], out_shape: Sequence[int], *,
@@ -337,7 +338,6 @@ class GraphBuilder:
                  in_shape: Sequence[int] | None = None) -> Tensor:
         """Append a node fed by ``inputs`` and return its output tensor. Unknown ``op`` names become
         out-of-vocabulary nodes that keep the name."""
-        idx = len(self._rows)
         if in_shape is None:
             if not inputs:
                 in_shape = out_shape
@@ -347,12 +347,21 @@ class GraphBuilder:
                 in_shape = inputs[0].shape
         out_shape = tuple(int(s) for s in out_shape)
         op_id = op_index(op)
+        row = (op_id, hwc(in_shape) + hwc(out_shape), kernel, stride, dilation, groups, bias, macs, params)
+        sources = tuple(dict.fromkeys(t.node for t in inputs))  # an op reading one tensor twice: one edge
+        # A parameter-free op repeating an earlier one on the same inputs is the same computation:
+        # keep one node. ONNX exporters eliminate such common subexpressions (two ReLUs of one DARTS
+        # state), so every route must, or the same network would give different graphs.
+        key = (row, op, sources) if params == 0 and op not in ("input", "output") else None
+        if key in self._seen:
+            return Tensor(self._seen[key], out_shape)
+        idx = len(self._rows)
+        if key is not None:
+            self._seen[key] = idx
         if op_id == 0:
             self._oov[idx] = op
-        self._rows.append((op_id, hwc(in_shape) + hwc(out_shape), kernel, stride, dilation, groups, bias,
-                           macs, params))
-        for src in dict.fromkeys(t.node for t in inputs):  # an op reading one tensor twice: one edge
-            self._edges.append((src, idx))
+        self._rows.append(row)
+        self._edges.extend((src, idx) for src in sources)
         return Tensor(idx, out_shape)
 
     def build(self, validate: bool = True) -> ComputeGraph:
