@@ -21,15 +21,15 @@ from pathlib import Path
 import torch
 
 from gennape.examples.models import example
-from gennape.graph.from_onnx import from_onnx
-from gennape.graph.from_torch import from_torch
+from gennape.graph import from_onnx
+from gennape.graph import from_torch
 
 #: Run in a fresh interpreter: import, then time one conversion. argv: route, model, onnx path.
 _COLD = """
 import sys, time
 from gennape.examples.models import example
-from gennape.graph.from_onnx import from_onnx
-from gennape.graph.from_torch import from_torch
+from gennape.graph import from_onnx
+from gennape.graph import from_torch
 route, name, path = sys.argv[1:]
 model, shape = example(name)
 model.eval()

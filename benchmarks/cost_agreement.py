@@ -12,7 +12,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from gennape.errors import GennapeError
 from gennape.examples import EXAMPLES, example
-from gennape.graph.from_torch import from_torch
+from gennape.graph import from_torch
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from gennape.examples import EXAMPLES, example
-from gennape.graph.from_torch import from_torch
+from gennape.graph import from_torch
 
 #: Published cost: (multiply-adds, parameters).
 PUBLISHED = {"resnet50": (4.1e9, 25_557_032), "mobilenet_v2": (0.30e9, 3_504_872)}

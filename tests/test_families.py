@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from gennape.families import get, names
-from gennape.graph.from_torch import from_torch
+from gennape.graph import from_torch
 from gennape.graph.ops import OP_INDEX
 
 FAMILIES = names()

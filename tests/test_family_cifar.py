@@ -12,7 +12,7 @@ from gennape import data
 from gennape.errors import DataError, SpecError
 from gennape.families import get
 from gennape.families.transnas import TransNASMacro, TransNASMicro
-from gennape.graph.from_torch import from_torch
+from gennape.graph import from_torch
 
 FAMILIES = ("hiaml", "inception", "two_path", "nas_bench_macro", "transnas_macro", "transnas_micro")
 

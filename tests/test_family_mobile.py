@@ -17,7 +17,7 @@ from gennape.families.ofa_mbv3 import MobileNetV3Spec
 from gennape.families.ofa_pn import ProxylessSpec
 from gennape.families.ofa_resnet import ResNetSpec
 from gennape.graph import ComputeGraph
-from gennape.graph.from_torch import from_torch
+from gennape.graph import from_torch
 from gennape.graph.ops import OP_INDEX
 
 RAW = {"ofa_mbv3/dynast": "raw/ofa_mbv3_dynast", "ofa_mbv3/moofa_mit": "raw/ofa_mbv3_moofa",

@@ -17,7 +17,7 @@ from gennape.families import get
 from gennape.families.darts import DartsFamily, DartsSpec
 from gennape.families.nb101 import CELLS_PER_VERTEX_COUNT, OPS as NB101_OPS, NB101Spec, nb101_hash
 from gennape.families.nb201 import EDGES, NB201Family, NB201Spec
-from gennape.graph.from_torch import from_torch
+from gennape.graph import from_torch
 
 RAW = data_root() / "raw"
 needs_data = pytest.mark.skipif(not (RAW / "nasbench201").is_dir(), reason="benchmark data not found")

@@ -11,7 +11,7 @@ from gennape.errors import ConversionError, UnsupportedOpError
 from gennape.examples import example
 from gennape.examples.models import Attention, BasicBlock, SqueezeExcite
 from gennape.graph import GraphBuilder, Tensor
-from gennape.graph.from_torch import from_torch
+from gennape.graph import from_torch
 from gennape.graph.modules import Zero
 
 

@@ -93,5 +93,29 @@ def info(path: Path) -> None:
         _fail(e)
 
 
+@app.command()
+def train(out: Path = typer.Argument(..., help="folder for checkpoints, estimator/ and metrics.json"),
+          preset: str = typer.Option("default", help="default (about 45 min on one core), paper or quick"),
+          seed: int = typer.Option(0, help="seeds the NB-101 split and every stage"),
+          threads: int = typer.Option(1, help="torch threads (one is fastest on a busy 2-core machine)")) -> None:
+    """Train the estimator on NAS-Bench-101; rerunning with the same folder resumes after the last
+    finished stage."""
+    import logging
+
+    import torch
+
+    from .train import TrainConfig, train_estimator
+
+    presets = {"default": TrainConfig, "paper": TrainConfig.paper, "quick": TrainConfig.quick}
+    if preset not in presets:
+        _fail(GennapeError(f"unknown preset {preset!r}; choose one of {', '.join(presets)}"))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    torch.set_num_threads(threads)
+    try:
+        train_estimator(presets[preset](), seed, out)
+    except GennapeError as e:
+        _fail(e)
+
+
 if __name__ == "__main__":
     app()

@@ -8,11 +8,12 @@ __all__ = ["ComputeGraph", "GraphBuilder", "Tensor", "hwc", "load_graphs", "save
 
 
 def __getattr__(name):
-    # The converters import torch / onnx; load them only when asked for.
+    # The converters import torch / onnx: load them only when first asked for.
     if name == "from_torch":
-        from .from_torch import from_torch
-        return from_torch
-    if name == "from_onnx":
-        from .from_onnx import from_onnx
-        return from_onnx
-    raise AttributeError(name)
+        from .torch_converter import from_torch as fn
+    elif name == "from_onnx":
+        from .onnx_converter import from_onnx as fn
+    else:
+        raise AttributeError(f"module 'gennape.graph' has no attribute {name!r}")
+    globals()[name] = fn
+    return fn

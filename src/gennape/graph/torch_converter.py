@@ -383,7 +383,7 @@ def _act(op: str):
 
 
 def _hardtanh_module(conv, m, x, out):
-    return conv.node("relu6" if (m.min_val, m.max_val) == (0, 6) else "hardtanh", [x], _strip(out))
+    return conv.node("relu6" if (m.min_val, m.max_val) == (0, 6) else "clamp", [x], _strip(out))
 
 
 def _norm_module(op: str, channels: Callable[[nn.Module], int]):

@@ -1,0 +1,370 @@
+"""The GENNAPE accuracy estimator: one contrastive (CL) encoder, fuzzy C-means centres, and the
+ensemble members that score graphs from one shared encoder forward per batch.
+
+Members (paper names; the first six form the GENNAPE ensemble):
+
+=================  ================================================================  ==============
+member             model                                                             score unit
+=================  ================================================================  ==============
+cl_fcm_t           C membership-weighted MLP heads on CL embeddings, Eq. 5 labels    accuracy (%)
+cl_t               one MLP head on CL embeddings, Eq. 5 labels                       accuracy (%)
+cl_pairwise_fcm    pairwise "a beats b" classifier, membership-weighted scorer       log-odds score
+cl_pairwise        pairwise classifier, one MLP scorer                               log-odds score
+kgnn               end-to-end k-GNN (own node embedding, 6 GraphConv), raw accuracy  accuracy (%)
+flops              log10(1 + MACs)                                                   log FLOPs
+cl_fcm, cl         as cl_fcm_t / cl_t but regressing standardised raw accuracy       accuracy (%)
+=================  ================================================================  ==============
+
+**Common scale.** Each member's score s is standardised with the mean and std of that member's
+scores on the NB-101 validation-1 graphs (stored in the JSON): z = (s - mean) / std. The ensemble
+score is the weighted mean of the members' z, so it is defined for a single graph and is a ranking
+score (higher is better), not an accuracy. Weights: equal zero-shot; after :meth:`Estimator.fine_tune`,
+softmax of each member's Kendall tau on the fine-tuning samples.
+
+**Accuracy.** :meth:`Estimator.predict_accuracy` is CL+FCM+T's output through the inverse of Eq. 5
+with NB-101 training statistics: it is calibrated to NB-101 (CIFAR-10, 108 epochs) and is a rough
+absolute estimate elsewhere until fine-tuned on the target family.
+
+Files: ``estimator.safetensors`` (every tensor) and ``estimator.json`` (everything else).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+from torch_geometric.data import Batch
+from torch_geometric.nn import GCNConv, GINConv, GraphConv, global_mean_pool
+
+from .errors import GennapeError
+from .graph import VOCAB_VERSION
+from .graph.compute_graph import ComputeGraph
+from .metrics import kendall_tau
+from .model import (FEATURE_VERSION, FlopsAwareTransform, FuzzyCMeans, GraphEncoder, MembershipWeightedHeads,
+                    MLPHead, NodeEmbedding, PairwiseHead, graphs_to_batch)
+
+FORMAT_VERSION = 1
+ENSEMBLE = ("cl_fcm_t", "cl_t", "cl_pairwise_fcm", "cl_pairwise", "kgnn", "flops")
+CALIBRATED_MEMBER = "cl_fcm_t"
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+#: graphs are scored in chunks of at most this many nodes, so huge graphs do not exhaust memory
+MAX_CHUNK_NODES = 250_000
+
+
+@dataclass
+class SharedInputs:
+    """What every member of one batch reads: the features, CL embeddings, FCM memberships, MACs."""
+    batch: Batch
+    embeddings: torch.Tensor
+    memberships: torch.Tensor
+    macs: torch.Tensor
+
+
+class GNNRegressor(nn.Module):
+    """End-to-end GNN: node embedding, ``num_layers`` convolutions with tanh, mean pooling, then the
+    paper's ``post_proj`` MLP and a linear regressor -> (B,). ``conv``: "kgnn" (``GraphConv``, sum
+    over in-edges), "gcn" (``GCNConv``) or "gin" (``GINConv`` with two linear layers)."""
+
+    CONVS = ("kgnn", "gcn", "gin")
+
+    def __init__(self, conv: str = "kgnn", dim: int = 32, num_layers: int = 6):
+        super().__init__()
+        if conv not in self.CONVS:
+            raise GennapeError(f"unknown GNN convolution {conv!r}; choose one of {', '.join(self.CONVS)}")
+        self.embedding = NodeEmbedding(dim)
+        self.convs = nn.ModuleList(_conv(conv, dim) for _ in range(num_layers))
+        self.post = nn.Sequential(nn.Linear(dim, dim), nn.Linear(dim, dim), nn.ReLU(), nn.Linear(dim, dim),
+                                  nn.Linear(dim, dim), nn.Linear(dim, 1))
+
+    def forward(self, batch: Batch) -> torch.Tensor:
+        h = self.embedding(batch.op, batch.x)
+        for conv in self.convs:
+            h = conv(h, batch.edge_index).tanh()
+        return self.post(global_mean_pool(h, batch.batch, size=batch.num_graphs)).squeeze(-1)
+
+
+def _conv(kind: str, dim: int) -> nn.Module:
+    if kind == "kgnn":
+        return GraphConv(dim, dim, aggr="add")
+    if kind == "gcn":
+        return GCNConv(dim, dim)
+    return GINConv(nn.Sequential(nn.Linear(dim, dim), nn.Linear(dim, dim)))
+
+
+class Member(nn.Module):
+    """One ensemble member. ``forward`` gives its output in label space; ``target`` says how that
+    becomes a score: "eq5" (inverse Eq. 5 -> accuracy %), "accuracy" (inverse z-score -> %),
+    "score" (used as is)."""
+
+    target = "score"
+
+    def spec(self) -> dict:
+        """Constructor arguments, for the JSON file."""
+        raise NotImplementedError
+
+    def forward(self, inputs: SharedInputs) -> torch.Tensor:
+        raise NotImplementedError
+
+
+class RegressionMember(Member):
+    """One MLP (``n_heads`` = 1) or membership-weighted MLP heads on CL embeddings."""
+
+    def __init__(self, flops_aware: bool, n_heads: int, dim: int = 32, hidden: int = 32, num_layers: int = 3):
+        super().__init__()
+        self.target = "eq5" if flops_aware else "accuracy"
+        self.args = {"flops_aware": flops_aware, "n_heads": n_heads, "dim": dim, "hidden": hidden,
+                     "num_layers": num_layers}
+        self.head = (MLPHead(dim, hidden, num_layers) if n_heads == 1
+                     else MembershipWeightedHeads(dim, n_heads, hidden, num_layers))
+
+    def spec(self) -> dict:
+        return {"kind": "regression", **self.args}
+
+    def forward(self, inputs: SharedInputs) -> torch.Tensor:
+        if self.args["n_heads"] == 1:
+            return self.head(inputs.embeddings)
+        return self.head(inputs.embeddings, inputs.memberships)
+
+
+class PairwiseMember(Member):
+    """A pairwise classifier; its per-graph score g (P(a beats b) = sigmoid(g_a - g_b)) ranks graphs."""
+
+    def __init__(self, n_heads: int, dim: int = 32, hidden: int = 32, num_layers: int = 3):
+        super().__init__()
+        self.args = {"n_heads": n_heads, "dim": dim, "hidden": hidden, "num_layers": num_layers}
+        self.head = PairwiseHead(dim, n_heads, hidden, num_layers)
+
+    def spec(self) -> dict:
+        return {"kind": "pairwise", **self.args}
+
+    def forward(self, inputs: SharedInputs) -> torch.Tensor:
+        return self.head.score(inputs.embeddings, inputs.memberships if self.args["n_heads"] > 1 else None)
+
+
+class GNNMember(Member):
+    """An end-to-end GNN regressing standardised raw accuracy from the node features."""
+
+    target = "accuracy"
+
+    def __init__(self, conv: str = "kgnn", dim: int = 32, num_layers: int = 6):
+        super().__init__()
+        self.args = {"conv": conv, "dim": dim, "num_layers": num_layers}
+        self.gnn = GNNRegressor(conv, dim, num_layers)
+
+    def spec(self) -> dict:
+        return {"kind": "gnn", **self.args}
+
+    def forward(self, inputs: SharedInputs) -> torch.Tensor:
+        return self.gnn(inputs.batch)
+
+
+class FlopsMember(Member):
+    """FLOPs as a predictor, on a log scale so that a 600 px network does not swamp the ensemble."""
+
+    def spec(self) -> dict:
+        return {"kind": "flops"}
+
+    def forward(self, inputs: SharedInputs) -> torch.Tensor:
+        return torch.log10(1.0 + inputs.macs)
+
+
+_MEMBER_KINDS = {"regression": RegressionMember, "pairwise": PairwiseMember, "gnn": GNNMember,
+                 "flops": FlopsMember}
+
+
+def member_from_spec(spec: dict) -> Member:
+    args = dict(spec)
+    kind = args.pop("kind", None)
+    if kind not in _MEMBER_KINDS:
+        raise GennapeError(f"unknown estimator member kind {kind!r} in {spec!r}")
+    return _MEMBER_KINDS[kind](**args)
+
+
+class Estimator:
+    """Scores computation graphs; see the module docstring for the members and the common scale.
+
+    ``transform``: Eq. 5 with NB-101 training statistics. ``accuracy_stats``: (mean, std) in percent
+    of NB-101 training accuracies, the scale of the members that regress raw accuracy. ``scales``:
+    member -> (mean, std) of its scores on NB-101 validation-1. ``weights``: ensemble member -> weight.
+    """
+
+    def __init__(self, encoder: GraphEncoder, fcm: FuzzyCMeans, transform: FlopsAwareTransform,
+                 accuracy_stats: tuple[float, float], members: dict[str, Member],
+                 scales: dict[str, tuple[float, float]] | None = None, weights: dict[str, float] | None = None,
+                 info: dict | None = None):
+        self.encoder = encoder.eval()
+        self.fcm = fcm
+        self.transform = transform
+        self.accuracy_stats = (float(accuracy_stats[0]), float(accuracy_stats[1]))
+        self.members = {name: m.eval() for name, m in members.items()}
+        self.scales = dict(scales or {})
+        if weights is None:
+            weights = {name: 1.0 for name in ENSEMBLE if name in self.members}
+        self.weights = {name: float(w) for name, w in weights.items()}
+        self.info = dict(info or {})
+
+    # --- prediction ----------------------------------------------------------------------------
+    def predict(self, graphs: Sequence[ComputeGraph], member: str | None = None) -> np.ndarray:
+        """(len(graphs),) float64 scores, higher = better: the weighted ensemble of standardised
+        member scores, or one ``member``'s score in its own unit (see the module docstring)."""
+        if member is not None:
+            return self.member_scores(graphs, [member])[member]
+        scores = self.member_scores(graphs, list(self.weights))
+        total = sum(self.weights.values())
+        return sum(w / total * self.standardise(name, scores[name]) for name, w in self.weights.items()) \
+            if graphs else np.zeros(0)
+
+    def predict_accuracy(self, graphs: Sequence[ComputeGraph]) -> np.ndarray:
+        """Accuracy estimates in percent from CL+FCM+T through the inverse of Eq. 5 (NB-101-calibrated)."""
+        return self.member_scores(graphs, [CALIBRATED_MEMBER])[CALIBRATED_MEMBER]
+
+    def standardise(self, member: str, scores: np.ndarray) -> np.ndarray:
+        """A member's scores on the common scale (z-scores w.r.t. its NB-101 validation-1 scores)."""
+        mean, std = self.scales.get(member, (0.0, 1.0))
+        return (np.asarray(scores, dtype=np.float64) - mean) / std
+
+    @torch.no_grad()
+    def member_scores(self, graphs: Sequence[ComputeGraph], names: Sequence[str]) -> dict[str, np.ndarray]:
+        """{member: (len(graphs),) float64 scores} with one encoder forward per chunk of graphs."""
+        unknown = [n for n in names if n not in self.members]
+        if unknown:
+            raise GennapeError(f"unknown estimator member(s) {', '.join(unknown)}; this estimator has "
+                               f"{', '.join(self.members)}")
+        parts: dict[str, list[np.ndarray]] = {n: [] for n in names}
+        for chunk in _chunks(graphs):
+            inputs = self.shared_inputs(chunk)
+            for name in names:
+                parts[name].append(self._score(name, self.members[name](inputs), inputs.macs))
+        return {n: np.concatenate(p) if p else np.zeros(0) for n, p in parts.items()}
+
+    def shared_inputs(self, graphs: Sequence[ComputeGraph]) -> SharedInputs:
+        batch = graphs_to_batch(graphs)
+        h = self.encoder(batch)
+        u = torch.from_numpy(self.fcm.memberships(h.detach().numpy()).astype(np.float32))
+        macs = torch.tensor([float(g.flops) for g in graphs], dtype=torch.float64)
+        return SharedInputs(batch, h, u, macs)
+
+    def _score(self, name: str, out: torch.Tensor, macs: torch.Tensor) -> np.ndarray:
+        out = out.detach().to(torch.float64).numpy()
+        target = self.members[name].target
+        if target == "eq5":
+            return self.transform.inverse(out, macs.numpy())
+        if target == "accuracy":
+            return out * self.accuracy_stats[1] + self.accuracy_stats[0]
+        return out
+
+    def labels(self, member: str, acc_percent: np.ndarray, macs: np.ndarray) -> np.ndarray:
+        """Accuracies (percent) -> the label space ``member`` regresses (inverse of :meth:`_score`)."""
+        target = self.members[member].target
+        acc = np.asarray(acc_percent, dtype=np.float64)
+        if target == "eq5":
+            return self.transform.transform(acc, np.asarray(macs, dtype=np.float64))
+        if target == "accuracy":
+            return (acc - self.accuracy_stats[0]) / self.accuracy_stats[1]
+        raise GennapeError(f"member {member!r} is not a regressor")
+
+    # --- fine-tuning ---------------------------------------------------------------------------
+    def fine_tune(self, graphs: Sequence[ComputeGraph], accuracies_percent, epochs: int = 100,
+                  seed: int = 0) -> "Estimator":
+        """A NEW estimator fine-tuned on a few labelled graphs of a target family (this one is left
+        untouched). The CL encoder and FCM centres stay frozen (their embeddings define the clusters,
+        and 50 samples would overfit them); every head is trained ``epochs`` epochs on the frozen
+        embeddings (Eq. 5 with NB-101 statistics for the T members, pairs of the samples for the
+        pairwise members); the k-GNN is fine-tuned end to end. Ensemble weights become the softmax of
+        each member's Kendall tau on the samples (a NaN tau, from a constant score, counts as 0)."""
+        from .train import fine_tune_members  # train builds on this module
+
+        acc = np.asarray(accuracies_percent, dtype=np.float64).ravel()
+        if len(acc) != len(graphs) or len(acc) < 2 or not np.isfinite(acc).all():
+            raise GennapeError(f"fine_tune needs at least 2 graphs with one finite accuracy each; got "
+                               f"{len(graphs)} graphs and {len(acc)} accuracies")
+        tuned = copy.deepcopy(self)
+        fine_tune_members(tuned, list(graphs), acc, epochs=epochs, seed=seed)
+        for m in tuned.members.values():
+            m.eval()
+        scores = tuned.member_scores(graphs, list(tuned.weights))
+        taus = np.array([kendall_tau(acc, scores[n]) for n in tuned.weights])
+        taus = np.nan_to_num(taus, nan=0.0)
+        soft = np.exp(taus - taus.max())
+        tuned.weights = {n: float(w) for n, w in zip(tuned.weights, soft / soft.sum())}
+        tuned.info = {**self.info, "fine_tuned": {"samples": len(acc), "epochs": epochs, "seed": seed,
+                                                  "kendall_tau": dict(zip(tuned.weights, taus.tolist()))}}
+        return tuned
+
+    # --- files ---------------------------------------------------------------------------------
+    def save(self, directory: str | os.PathLike) -> Path:
+        """Write ``estimator.safetensors`` and ``estimator.json`` into ``directory``."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        tensors = {f"encoder.{k}": v for k, v in self.encoder.state_dict().items()}
+        for name, m in self.members.items():
+            tensors.update({f"members.{name}.{k}": v for k, v in m.state_dict().items()})
+        save_file({k: v.detach().contiguous().clone() for k, v in tensors.items()},
+                  directory / "estimator.safetensors")
+        meta = {"format_version": FORMAT_VERSION, "feature_version": FEATURE_VERSION,
+                "vocab_version": VOCAB_VERSION, "encoder": self.encoder.config,
+                "fcm": {"m": self.fcm.m, "centers": np.asarray(self.fcm.centers_).tolist()},
+                "label_transform": self.transform.to_dict(),
+                "accuracy_stats": {"mean": self.accuracy_stats[0], "std": self.accuracy_stats[1]},
+                "members": {name: m.spec() for name, m in self.members.items()},
+                "scales": {name: {"mean": s[0], "std": s[1]} for name, s in self.scales.items()},
+                "weights": self.weights, "info": self.info}
+        (directory / "estimator.json").write_text(json.dumps(meta, indent=1))
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike = WEIGHTS_DIR) -> "Estimator":
+        """Read an estimator written by :meth:`save`."""
+        directory = Path(directory)
+        meta_path, tensor_path = directory / "estimator.json", directory / "estimator.safetensors"
+        if not (meta_path.is_file() and tensor_path.is_file()):
+            raise GennapeError(f"{directory} lacks estimator.json or estimator.safetensors")
+        try:
+            meta = json.loads(meta_path.read_text())
+            versions = (meta["format_version"], meta["feature_version"], meta["vocab_version"])
+        except (json.JSONDecodeError, KeyError, TypeError) as e:
+            raise GennapeError(f"{meta_path} is not an estimator description: {e!r}") from None
+        if versions != (FORMAT_VERSION, FEATURE_VERSION, VOCAB_VERSION):
+            raise GennapeError(f"{meta_path} was written for (format, feature, vocabulary) versions {versions}; "
+                               f"this gennape uses {(FORMAT_VERSION, FEATURE_VERSION, VOCAB_VERSION)}")
+        tensors = load_file(tensor_path)
+        enc_cfg = {k: v for k, v in meta["encoder"].items() if k != "feature_version"}
+        encoder = GraphEncoder(**enc_cfg)
+        encoder.load_state_dict(_prefixed(tensors, "encoder."))
+        members = {}
+        for name, spec in meta["members"].items():
+            members[name] = member_from_spec(spec)
+            members[name].load_state_dict(_prefixed(tensors, f"members.{name}."))
+        return cls(encoder, FuzzyCMeans.from_centers(np.array(meta["fcm"]["centers"]), m=meta["fcm"]["m"]),
+                   FlopsAwareTransform.from_dict(meta["label_transform"]),
+                   (meta["accuracy_stats"]["mean"], meta["accuracy_stats"]["std"]), members,
+                   {n: (s["mean"], s["std"]) for n, s in meta["scales"].items()}, meta["weights"], meta["info"])
+
+
+def load_pretrained() -> Estimator:
+    """The estimator shipped with gennape (trained on NB-101; see ``weights/estimator.json``)."""
+    return Estimator.load(WEIGHTS_DIR)
+
+
+def _prefixed(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+
+def _chunks(graphs: Sequence[ComputeGraph]):
+    """Consecutive runs of graphs with at most MAX_CHUNK_NODES nodes in all (at least one graph)."""
+    start, nodes = 0, 0
+    for i, g in enumerate(graphs):
+        if i > start and nodes + g.num_nodes > MAX_CHUNK_NODES:
+            yield graphs[start:i]
+            start, nodes = i, 0
+        nodes += g.num_nodes
+    if start < len(graphs):
+        yield graphs[start:]

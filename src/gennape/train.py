@@ -1,0 +1,451 @@
+"""Training GENNAPE's estimator on NAS-Bench-101: contrastive pre-training, fuzzy C-means, the
+heads, the end-to-end GNNs, and the assembled :class:`~gennape.estimator.Estimator`.
+
+Protocol (GENNAPE §7): one seeded 80/10/10 split of the NB-101 cells (validation-1 picks each
+stage's best epoch, validation-2 is only reported); cells below 80 % accuracy are removed from
+every split for the Eq. 5 ("T") members, and kept for the others. Every choice is made on NB-101
+validation data.
+
+Choices the paper leaves open (see :class:`TrainConfig` for values):
+* CL: projection to 32-d, tau = 0.1, encoder dropout 0.1 as the augmentation, batches of 256
+  ("large batches"), Adam 1e-3; CL pre-trains on the training split only. Alpha temperature
+  T = 0.01, not Han et al.'s 0.05: NB-101 spectral distances are small (median 0.09 within a
+  batch), so at T = 0.05 alpha is nearly uniform (the other dropout view gets 1.4 % of the weight,
+  ~370 effective positives of 511) and the loss has almost nothing to contrast; at T = 0.01 the
+  other view gets 30 % and ~50 graphs act as soft positives (measured on training spectra only).
+* Heads train on FROZEN CL embeddings (as the paper's FCM requires: centres live in a fixed
+  embedding space); 3-layer 32-wide MLPs, 4 FCM clusters with m = 2, Adam 1e-3, batch 32, MSE.
+* Pairwise heads: each epoch pairs every training graph with a random partner, skipping pairs
+  whose accuracies differ by < 1e-4 (as the paper's code), BCE on "a beats b".
+* End-to-end GNNs: the paper's k-GNN (6 x 32 GraphConv, tanh, mean pool), MSE on standardised raw
+  accuracy, batch 32, Adam (1e-3 in the shortened preset, the paper's 1e-4 for 40 epochs).
+Stages checkpoint into ``out_dir``; rerunning :func:`train_estimator` skips finished stages.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from .errors import GennapeError
+from .estimator import Estimator, FlopsMember, GNNMember, Member, PairwiseMember, RegressionMember
+from .graph.compute_graph import ComputeGraph
+from .metrics import spearman, summary
+from .model import (FlopsAwareTransform, FuzzyCMeans, GraphEncoder, ProjectionHead, graphs_to_batch,
+                    laplacian_spectra, soft_contrastive_loss)
+
+log = logging.getLogger("gennape.train")
+
+MIN_PAIR_GAP = 1e-4  # accuracy gap (percent) below which a pair teaches nothing
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every setting of one training run; epoch counts are per stage. The defaults fit one seed
+    into about 45 minutes on one CPU core (CL ~85 s/epoch, a GNN ~16 s/epoch on 16k graphs)."""
+    max_cells: int | None = None  # use only the first cells of the data file (None: all 20,001)
+    min_accuracy: float = 80.0  # percent; cells below are dropped for the Eq. 5 members
+    dim: int = 32
+    num_layers: int = 6
+    dropout: float = 0.1  # encoder dropout during CL: the two views' augmentation
+    projection_dim: int = 32
+    tau: float = 0.1
+    alpha_temperature: float = 0.01  # see the module docstring
+    cl_epochs: int = 12
+    cl_batch_size: int = 256
+    cl_lr: float = 1e-3
+    n_clusters: int = 4
+    fcm_m: float = 2.0
+    head_hidden: int = 32
+    head_layers: int = 3
+    head_epochs: int = 40
+    head_batch_size: int = 32
+    head_lr: float = 1e-3
+    pair_epochs: int = 40
+    gnn_epochs: int = 15
+    gnn_batch_size: int = 32
+    gnn_lr: float = 1e-3
+    baselines: tuple[str, ...] = ("gcn", "gin")  # extra end-to-end GNNs, trained and reported
+    grad_clip: float = 5.0
+
+    @classmethod
+    def quick(cls) -> "TrainConfig":
+        """A few hundred cells, one epoch per stage: exercises everything in seconds (tests)."""
+        return cls(max_cells=300, cl_epochs=1, cl_batch_size=64, head_epochs=1, pair_epochs=1, gnn_epochs=1,
+                   n_clusters=3, baselines=())
+
+    @classmethod
+    def paper(cls) -> "TrainConfig":
+        """The paper's schedule: 40 epochs everywhere, the k-GNN at Adam 1e-4, GCN and GIN baselines."""
+        return cls(cl_epochs=40, gnn_epochs=40, gnn_lr=1e-4)
+
+
+# --- data ------------------------------------------------------------------------------------------
+def split_nb101(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(train, val-1, val-2) cell indices: a seeded permutation, 10 % val-1, 10 % val-2, the rest train."""
+    if n < 10:
+        raise GennapeError(f"cannot split {n} cells 80/10/10")
+    perm = np.random.default_rng(seed).permutation(n)
+    k = n // 10
+    return np.sort(perm[2 * k:]), np.sort(perm[:k]), np.sort(perm[k:2 * k])
+
+
+def load_nb101(max_cells: int | None = None) -> tuple[list[ComputeGraph], np.ndarray]:
+    """NB-101 graphs and accuracies (percent), all 20,001 (through the graph cache) or the first few."""
+    from . import families
+    from .data import load
+    from .data.graph_cache import dataset_graphs
+
+    records = load("nb101")
+    if max_cells is None or max_cells >= len(records):
+        graphs = dataset_graphs("nb101", "nb101")
+    else:
+        records = records[:max_cells]
+        family = families.get("nb101")
+        graphs = [family.to_graph(r.spec) for r in records]
+    return graphs, np.array([r.accuracy for r in records])
+
+
+# --- one generic loop ------------------------------------------------------------------------------
+def _fit(module: nn.Module, batch_loss: Callable[[np.ndarray, np.random.Generator], torch.Tensor], n: int,
+         epochs: int, batch_size: int, lr: float, seed: int, name: str,
+         val_loss: Callable[[], float] | None = None, grad_clip: float = 5.0) -> dict:
+    """Adam on ``batch_loss(indices, rng)`` over shuffled mini-batches of range(n). With ``val_loss``
+    the module ends at its best epoch by that (lower-is-better) number, else at the last epoch.
+    Returns the history {"train": [...], "val": [...], "best_epoch": int}."""
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    params = [p for p in module.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=lr)
+    history = {"train": [], "val": [], "best_epoch": epochs, "seconds": []}
+    best = (float("inf"), None)
+    for epoch in range(1, epochs + 1):
+        start = time.perf_counter()
+        module.train()
+        losses = []
+        order = rng.permutation(n)
+        for i in range(0, n, batch_size):
+            loss = batch_loss(order[i:i + batch_size], rng)
+            if loss is None:
+                continue
+            opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(params, grad_clip)
+            opt.step()
+            losses.append(loss.item())
+        module.eval()
+        history["train"].append(float(np.mean(losses)) if losses else float("nan"))
+        history["seconds"].append(time.perf_counter() - start)
+        message = f"{name} epoch {epoch}/{epochs}: train loss {history['train'][-1]:.4f}"
+        if val_loss is not None:
+            with torch.no_grad():
+                v = float(val_loss())
+            history["val"].append(v)
+            message += f", val-1 {v:.4f}"
+            if v < best[0]:
+                best = (v, copy.deepcopy(module.state_dict()))
+                history["best_epoch"] = epoch
+        log.info("%s (%.1f s)", message, history["seconds"][-1])
+    if best[1] is not None:
+        module.load_state_dict(best[1])
+    return history
+
+
+# --- stages ----------------------------------------------------------------------------------------
+def pretrain_encoder(graphs: Sequence[ComputeGraph], spectra: np.ndarray, config: TrainConfig, seed: int,
+                     val: tuple[Sequence[ComputeGraph], np.ndarray] | None = None) -> tuple[GraphEncoder, dict]:
+    """Contrastive pre-training (Eq. 1): two dropout views per graph, a projection head, soft
+    positives alpha = softmax(-spectral distance / T). Returns the encoder (eval mode) and history;
+    with ``val`` = (graphs, spectra) the epoch with the lowest validation CL loss is kept."""
+    torch.manual_seed(seed)
+    encoder = GraphEncoder(config.dim, config.num_layers, dropout=config.dropout)
+    model = nn.ModuleDict({"encoder": encoder, "projection": ProjectionHead(config.dim, config.projection_dim)})
+    spectra_t = torch.as_tensor(spectra, dtype=torch.float32)
+
+    def loss_of(gs, s):
+        batch = graphs_to_batch(gs)
+        z1 = model["projection"](encoder(batch))
+        z2 = model["projection"](encoder(batch))
+        return soft_contrastive_loss(z1, z2, s, config.tau, config.alpha_temperature)
+
+    def batch_loss(idx, rng):
+        return loss_of([graphs[i] for i in idx], spectra_t[idx]) if len(idx) >= 2 else None
+
+    val_loss = None
+    if val is not None:
+        val_graphs, val_spectra = val[0], torch.as_tensor(val[1], dtype=torch.float32)
+
+        def val_loss():  # dropout views, with a fixed seed so epochs are comparable
+            state = torch.random.get_rng_state()
+            torch.manual_seed(seed)
+            model.train()
+            bs = config.cl_batch_size
+            losses = [loss_of(val_graphs[i:i + bs], val_spectra[i:i + bs]).item()
+                      for i in range(0, len(val_graphs) - 1, bs) if len(val_graphs[i:i + bs]) >= 2]
+            model.eval()
+            torch.random.set_rng_state(state)
+            return float(np.mean(losses))
+
+    history = _fit(model, batch_loss, len(graphs), config.cl_epochs, config.cl_batch_size, config.cl_lr, seed,
+                   "CL encoder", val_loss, config.grad_clip)
+    return encoder.eval(), history
+
+
+def fit_regression_head(embeddings: np.ndarray, y: np.ndarray, memberships: np.ndarray | None = None, *,
+                        config: TrainConfig, seed: int, flops_aware: bool,
+                        val: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None,
+                        init: RegressionMember | None = None, epochs: int | None = None,
+                        name: str = "head") -> tuple[RegressionMember, dict]:
+    """MSE regression of labels ``y`` from frozen embeddings: one MLP, or (with ``memberships``,
+    (N, C)) membership-weighted heads. ``val`` = (embeddings, y, memberships) picks the best epoch;
+    ``init`` continues training a copy-free existing member (fine-tuning)."""
+    n_heads = 1 if memberships is None else memberships.shape[1]
+    torch.manual_seed(seed)
+    member = init if init is not None else RegressionMember(flops_aware, n_heads, config.dim, config.head_hidden,
+                                                            config.head_layers)
+    h, t = torch.as_tensor(embeddings, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
+    u = None if memberships is None else torch.as_tensor(memberships, dtype=torch.float32)
+
+    def predict(h_, u_):
+        return member.head(h_) if u_ is None else member.head(h_, u_)
+
+    def batch_loss(idx, rng):
+        return F.mse_loss(predict(h[idx], None if u is None else u[idx]), t[idx])
+
+    val_loss = None
+    if val is not None:
+        vh, vy = torch.as_tensor(val[0], dtype=torch.float32), torch.as_tensor(val[1], dtype=torch.float32)
+        vu = None if val[2] is None else torch.as_tensor(val[2], dtype=torch.float32)
+
+        def val_loss():
+            return F.mse_loss(predict(vh, vu), vy).item()
+
+    history = _fit(member, batch_loss, len(t), config.head_epochs if epochs is None else epochs,
+                   config.head_batch_size, config.head_lr, seed, name, val_loss, config.grad_clip)
+    return member.eval(), history
+
+
+def fit_pairwise_head(embeddings: np.ndarray, acc: np.ndarray, memberships: np.ndarray | None = None, *,
+                      config: TrainConfig, seed: int,
+                      val: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None,
+                      init: PairwiseMember | None = None, epochs: int | None = None,
+                      name: str = "pairwise head") -> tuple[PairwiseMember, dict]:
+    """A "which is better" classifier on frozen embeddings. Every epoch pairs each graph with a
+    random partner (new pairs each epoch), drops pairs whose accuracies (percent) differ by less
+    than 1e-4, and minimises the BCE of P(a beats b). ``val`` = (embeddings, accuracies,
+    memberships) keeps the epoch with the best validation Spearman of the per-graph score."""
+    n_heads = 1 if memberships is None else memberships.shape[1]
+    torch.manual_seed(seed)
+    member = init if init is not None else PairwiseMember(n_heads, config.dim, config.head_hidden, config.head_layers)
+    h = torch.as_tensor(embeddings, dtype=torch.float32)
+    u = None if memberships is None else torch.as_tensor(memberships, dtype=torch.float32)
+    acc = np.asarray(acc, dtype=np.float64)
+
+    def score(h_, u_):
+        return member.head.score(h_, u_)
+
+    def batch_loss(idx, rng):
+        partner = rng.integers(len(acc), size=len(idx))
+        keep = np.abs(acc[idx] - acc[partner]) >= MIN_PAIR_GAP
+        a, b = idx[keep], partner[keep]
+        if len(a) == 0:
+            return None
+        s = score(h[np.r_[a, b]], None if u is None else u[np.r_[a, b]])
+        target = torch.as_tensor(acc[a] > acc[b], dtype=torch.float32)
+        return F.binary_cross_entropy_with_logits(s[:len(a)] - s[len(a):], target)
+
+    val_loss = None
+    if val is not None:
+        vh = torch.as_tensor(val[0], dtype=torch.float32)
+        vu = None if val[2] is None else torch.as_tensor(val[2], dtype=torch.float32)
+
+        def val_loss():
+            return -spearman(val[1], score(vh, vu).numpy())
+
+    history = _fit(member, batch_loss, len(acc), config.pair_epochs if epochs is None else epochs,
+                   config.head_batch_size, config.head_lr, seed, name, val_loss, config.grad_clip)
+    return member.eval(), history
+
+
+def fit_gnn(graphs: Sequence[ComputeGraph], y: np.ndarray, conv: str = "kgnn", *, config: TrainConfig, seed: int,
+            val: tuple[Sequence[ComputeGraph], np.ndarray] | None = None, init: GNNMember | None = None,
+            epochs: int | None = None, batch_size: int | None = None, lr: float | None = None
+            ) -> tuple[GNNMember, dict]:
+    """An end-to-end GNN ("kgnn", "gcn" or "gin") regressing labels ``y`` (MSE) from graphs;
+    ``val`` = (graphs, labels) keeps the epoch with the lowest validation MSE."""
+    torch.manual_seed(seed)
+    member = init if init is not None else GNNMember(conv, config.dim, config.num_layers)
+    t = torch.as_tensor(y, dtype=torch.float32)
+
+    def batch_loss(idx, rng):
+        return F.mse_loss(member.gnn(graphs_to_batch([graphs[i] for i in idx])), t[idx])
+
+    val_loss = None
+    if val is not None:
+        vt = torch.as_tensor(val[1], dtype=torch.float32)
+
+        def val_loss():
+            bs = 512
+            pred = torch.cat([member.gnn(graphs_to_batch(val[0][i:i + bs])) for i in range(0, len(vt), bs)])
+            return F.mse_loss(pred, vt).item()
+
+    history = _fit(member, batch_loss, len(t), config.gnn_epochs if epochs is None else epochs,
+                   batch_size or config.gnn_batch_size, lr or config.gnn_lr, seed, f"{conv} GNN", val_loss,
+                   config.grad_clip)
+    return member.eval(), history
+
+
+# --- fine-tuning (used by Estimator.fine_tune) ------------------------------------------------------
+FINE_TUNE = TrainConfig(head_batch_size=8, head_lr=1e-3)
+FINE_TUNE_GNN = {"batch_size": 5, "lr": 3e-4}  # the paper: batch 1, 1e-4; fewer, larger steps, same data
+
+
+def fine_tune_members(est: Estimator, graphs: list[ComputeGraph], acc: np.ndarray, epochs: int, seed: int) -> None:
+    """Fine-tune ``est``'s members in place on labelled graphs, the encoder frozen (see
+    :meth:`Estimator.fine_tune`); no validation, the last epoch is kept."""
+    with torch.no_grad():
+        inputs = est.shared_inputs(graphs)
+    h, u, macs = inputs.embeddings.numpy(), inputs.memberships.numpy(), inputs.macs.numpy()
+    for name, member in est.members.items():
+        if isinstance(member, RegressionMember):
+            fit_regression_head(h, est.labels(name, acc, macs), u if member.args["n_heads"] > 1 else None,
+                                config=FINE_TUNE, seed=seed, flops_aware=member.target == "eq5", init=member,
+                                epochs=epochs, name=f"fine-tune {name}")
+        elif isinstance(member, PairwiseMember):
+            fit_pairwise_head(h, acc, u if member.args["n_heads"] > 1 else None, config=FINE_TUNE, seed=seed,
+                              init=member, epochs=epochs, name=f"fine-tune {name}")
+        elif isinstance(member, GNNMember):
+            fit_gnn(graphs, est.labels(name, acc, macs), member.args["conv"], config=FINE_TUNE, seed=seed,
+                    init=member, epochs=epochs, **FINE_TUNE_GNN)
+
+
+# --- the whole run ---------------------------------------------------------------------------------
+def _checkpointed(path: Path, make: Callable[[], nn.Module], fit: Callable[[], tuple[nn.Module, dict]]) -> nn.Module:
+    """Load ``path`` (safetensors) into ``make()`` if a previous run finished this stage, else run
+    ``fit`` and write the module and its history (``path`` with suffix .json)."""
+    if path.is_file():
+        module = make()
+        module.load_state_dict(load_file(path))
+        log.info("stage %s: loaded from %s", path.stem, path)
+        return module.eval()
+    module, history = fit()
+    save_file({k: v.contiguous() for k, v in module.state_dict().items()}, path)
+    path.with_suffix(".json").write_text(json.dumps(history, indent=1))
+    return module
+
+
+def train_estimator(config: TrainConfig, seed: int, out_dir: str | Path) -> Estimator:
+    """Train every member on NB-101 and write checkpoints, ``estimator/`` and ``metrics.json``
+    (validation-2 metrics of every member and the ensemble) into ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps({**dataclasses.asdict(config), "seed": seed}, indent=1))
+    graphs, acc = load_nb101(config.max_cells)
+    macs = np.array([float(g.flops) for g in graphs])
+    train, val1, val2 = split_nb101(len(graphs), seed)
+    keep = acc >= config.min_accuracy
+    train_t, val1_t, val2_t = (s[keep[s]] for s in (train, val1, val2))
+    log.info("NB-101: %d cells, split %d/%d/%d (%d/%d/%d at >= %g %%)", len(graphs), len(train), len(val1),
+             len(val2), len(train_t), len(val1_t), len(val2_t), config.min_accuracy)
+
+    spectra_path = out / "spectra.npz"
+    if spectra_path.is_file():
+        spectra = np.load(spectra_path, allow_pickle=False)["spectra"]
+    else:
+        start = time.perf_counter()
+        spectra = laplacian_spectra(graphs)
+        np.savez(spectra_path, spectra=spectra)
+        log.info("Laplacian spectra of %d graphs: %.0f s", len(graphs), time.perf_counter() - start)
+    if len(spectra) != len(graphs):
+        raise GennapeError(f"{spectra_path} holds {len(spectra)} spectra for {len(graphs)} graphs; delete it")
+
+    def pick(idx):
+        return [graphs[i] for i in idx]
+
+    encoder = _checkpointed(
+        out / "encoder.safetensors", lambda: GraphEncoder(config.dim, config.num_layers, dropout=config.dropout),
+        lambda: pretrain_encoder(pick(train), spectra[train], config, seed, val=(pick(val1), spectra[val1])))
+    start = time.perf_counter()
+    emb = encoder.embed(graphs)
+    log.info("embedded %d graphs in %.1f s", len(graphs), time.perf_counter() - start)
+
+    fcm_path = out / "fcm.json"
+    if fcm_path.is_file():
+        fcm = FuzzyCMeans.from_centers(np.array(json.loads(fcm_path.read_text())["centers"]), config.fcm_m)
+    else:
+        fcm = FuzzyCMeans(config.n_clusters, config.fcm_m, seed=seed).fit(emb[train])
+        fcm_path.write_text(json.dumps({"centers": fcm.centers_.tolist(), "iterations": fcm.n_iter_}))
+    mem = fcm.memberships(emb)
+
+    transform = FlopsAwareTransform().fit(acc[train_t], macs[train_t])
+    acc_stats = (float(acc[train].mean()), float(acc[train].std()))
+    y_eq5 = transform.transform(acc, macs)
+    y_acc = (acc - acc_stats[0]) / acc_stats[1]
+
+    members: dict[str, Member] = {}
+    for name, fcm_on, eq5 in (("cl_fcm_t", True, True), ("cl_t", False, True), ("cl_fcm", True, False),
+                              ("cl", False, False)):
+        tr, va, y = (train_t, val1_t, y_eq5) if eq5 else (train, val1, y_acc)
+        u = mem if fcm_on else None
+        n_heads = config.n_clusters if fcm_on else 1
+        members[name] = _checkpointed(
+            out / f"{name}.safetensors",
+            lambda: RegressionMember(eq5, n_heads, config.dim, config.head_hidden, config.head_layers),
+            lambda: fit_regression_head(emb[tr], y[tr], None if u is None else u[tr], config=config, seed=seed,
+                                        flops_aware=eq5, val=(emb[va], y[va], None if u is None else u[va]),
+                                        name=name))
+    for name, fcm_on in (("cl_pairwise_fcm", True), ("cl_pairwise", False)):
+        u = mem if fcm_on else None
+        n_heads = config.n_clusters if fcm_on else 1
+        members[name] = _checkpointed(
+            out / f"{name}.safetensors",
+            lambda: PairwiseMember(n_heads, config.dim, config.head_hidden, config.head_layers),
+            lambda: fit_pairwise_head(emb[train], acc[train], None if u is None else u[train], config=config,
+                                      seed=seed, val=(emb[val1], acc[val1], None if u is None else u[val1]),
+                                      name=name))
+    for conv in ("kgnn", *config.baselines):
+        members[conv] = _checkpointed(
+            out / f"{conv}.safetensors", lambda: GNNMember(conv, config.dim, config.num_layers),
+            lambda: fit_gnn(pick(train), y_acc[train], conv, config=config, seed=seed,
+                            val=(pick(val1), y_acc[val1])))
+    members["flops"] = FlopsMember()
+
+    est = Estimator(encoder, fcm, transform, acc_stats, members,
+                    info={"trained_on": "NB-101 (20,001-cell sample), CIFAR-10 108-epoch validation accuracy",
+                          "config": dataclasses.asdict(config), "seed": seed})
+    val1_scores = est.member_scores(pick(val1_t), list(members))
+    est.scales = {n: (float(s.mean()), float(s.std()) or 1.0) for n, s in val1_scores.items()}
+    metrics = evaluate(est, pick(val2_t), acc[val2_t])
+    est.info["nb101_val2"] = metrics
+    est.save(out / "estimator")
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    for name, m in metrics.items():
+        log.info("val-2 %-16s %s", name, ", ".join(f"{k} {v:.4f}" for k, v in m.items()))
+    return est
+
+
+def evaluate(est: Estimator, graphs: Sequence[ComputeGraph], acc: np.ndarray) -> dict[str, dict[str, float]]:
+    """:func:`gennape.metrics.summary` of every member and of the ensemble ("gennape"). MAE is
+    reported only for members whose score is an accuracy in percent."""
+    scores = est.member_scores(graphs, list(est.members))
+    scores["gennape"] = est.predict(graphs)
+    out = {}
+    for name, s in scores.items():
+        m = summary(acc, s)
+        if name == "gennape" or est.members[name].target == "score":
+            del m["mae"]
+        out[name] = m
+    return out
+

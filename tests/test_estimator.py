@@ -1,0 +1,160 @@
+"""The Estimator: prediction on any graph, the common scale, save/load, fine-tuning, shipped weights."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from gennape.errors import GennapeError
+from gennape.estimator import (ENSEMBLE, WEIGHTS_DIR, Estimator, FlopsMember, GNNMember, PairwiseMember,
+                               RegressionMember)
+from gennape.metrics import kendall_tau
+from gennape.model import FlopsAwareTransform, FuzzyCMeans, GraphEncoder
+from random_graphs import random_network, random_networks
+
+torch.set_num_threads(1)
+
+
+def make_estimator(graphs, seed: int = 0) -> Estimator:
+    """An untrained estimator with every member kind, FCM centres and scales fitted on ``graphs``."""
+    torch.manual_seed(seed)
+    encoder = GraphEncoder()
+    fcm = FuzzyCMeans(3, seed=seed).fit(encoder.embed(graphs))
+    macs = np.array([float(g.flops) for g in graphs])
+    acc = np.random.default_rng(seed).uniform(85, 95, len(graphs))
+    members = {"cl_fcm_t": RegressionMember(True, 3), "cl_t": RegressionMember(True, 1),
+               "cl_pairwise_fcm": PairwiseMember(3), "cl_pairwise": PairwiseMember(1), "kgnn": GNNMember("kgnn"),
+               "flops": FlopsMember(), "cl": RegressionMember(False, 1)}
+    est = Estimator(encoder, fcm, FlopsAwareTransform().fit(acc, macs), (float(acc.mean()), float(acc.std())),
+                    members)
+    est.scales = {n: (float(s.mean()), float(s.std())) for n, s in est.member_scores(graphs, list(members)).items()}
+    return est
+
+
+@pytest.fixture(scope="module")
+def graphs():
+    return random_networks(40, seed=1)
+
+
+@pytest.fixture(scope="module")
+def est(graphs):
+    return make_estimator(graphs)
+
+
+def odd_graphs():
+    rng = np.random.default_rng(3)
+    huge = random_network(rng, 900, channels=8, name="huge")
+    assert huge.num_nodes > 5000
+    big_input = random_network(rng, 4, hw=600, name="600px")
+    oov = next(g for g in random_networks(30, seed=5) if g.oov_names)
+    kernel11 = next(g for g in random_networks(30, seed=6) if (g.kernels == 11).any())
+    return [huge, big_input, oov, kernel11]
+
+
+def test_predict_never_raises_on_odd_graphs_and_returns_finite_scores(est):
+    odd = odd_graphs()
+    scores = est.predict(odd)
+    assert scores.shape == (len(odd),) and np.isfinite(scores).all()
+    for member in est.members:
+        assert np.isfinite(est.predict(odd, member=member)).all()
+    assert np.isfinite(est.predict_accuracy(odd)).all()
+
+
+def test_predict_of_one_graph_matches_its_batched_score(est, graphs):
+    batched = est.predict(graphs)
+    assert est.predict(graphs[7:8]) == pytest.approx(batched[7:8], abs=1e-3)  # float32 summation order
+    assert est.predict([]).shape == (0,)
+
+
+def test_ensemble_is_weighted_mean_of_standardised_member_scores(est, graphs):
+    est = Estimator(est.encoder, est.fcm, est.transform, est.accuracy_stats, est.members, est.scales,
+                    weights={"cl_t": 3.0, "flops": 1.0})
+    scores = est.member_scores(graphs, ["cl_t", "flops"])
+    expected = 0.75 * est.standardise("cl_t", scores["cl_t"]) + 0.25 * est.standardise("flops", scores["flops"])
+    assert est.predict(graphs) == pytest.approx(expected)
+    # the common scale: every member has mean 0, std 1 on the graphs its scales came from
+    z = est.standardise("kgnn", est.predict(graphs, member="kgnn"))
+    assert z.mean() == pytest.approx(0, abs=1e-6) and z.std() == pytest.approx(1, abs=1e-5)
+
+
+def test_default_weights_are_equal_over_the_six_members(est):
+    assert est.weights == {name: 1.0 for name in ENSEMBLE}
+
+
+def test_predict_accuracy_inverts_eq5_of_the_fcm_heads(est, graphs):
+    inputs = est.shared_inputs(graphs)
+    with torch.no_grad():
+        y = est.members["cl_fcm_t"](inputs).numpy()
+    expected = est.transform.inverse(y.astype(np.float64), np.array([float(g.flops) for g in graphs]))
+    assert est.predict_accuracy(graphs) == pytest.approx(expected, rel=1e-6)
+
+
+def test_unknown_member_is_refused(est, graphs):
+    with pytest.raises(GennapeError, match="unknown estimator member"):
+        est.predict(graphs, member="gcn")
+
+
+def test_save_load_round_trip_gives_identical_predictions(est, graphs, tmp_path):
+    est.save(tmp_path)
+    loaded = Estimator.load(tmp_path)
+    assert set(loaded.members) == set(est.members)
+    for member in est.members:
+        np.testing.assert_array_equal(loaded.predict(graphs, member=member), est.predict(graphs, member=member))
+    np.testing.assert_array_equal(loaded.predict(graphs), est.predict(graphs))
+
+
+def test_load_refuses_other_feature_versions(est, tmp_path):
+    est.save(tmp_path)
+    meta = json.loads((tmp_path / "estimator.json").read_text())
+    meta["feature_version"] += 1
+    (tmp_path / "estimator.json").write_text(json.dumps(meta))
+    with pytest.raises(GennapeError, match="versions"):
+        Estimator.load(tmp_path)
+    with pytest.raises(GennapeError, match="lacks"):
+        Estimator.load(tmp_path / "missing")
+
+
+def test_fine_tune_returns_new_estimator_and_leaves_original_unchanged(est, graphs):
+    samples, rest = graphs[:12], graphs[12:]
+    acc = 80 + 10 * np.log10(1 + np.array([g.flops for g in samples], dtype=float) / 1e6)  # learnable
+    before = {m: est.predict(rest, member=m) for m in est.members}
+    before_weights = dict(est.weights)
+    tuned = est.fine_tune(samples, acc, epochs=3, seed=0)
+    assert tuned is not est
+    for m in est.members:
+        np.testing.assert_array_equal(est.predict(rest, member=m), before[m])
+    assert est.weights == before_weights
+    assert not np.array_equal(tuned.predict(rest, member="cl_fcm_t"), before["cl_fcm_t"])
+    # the encoder is frozen: identical embeddings
+    np.testing.assert_array_equal(tuned.encoder.embed(rest), est.encoder.embed(rest))
+    # ensemble weights: softmax of each member's Kendall tau on the fine-tuning samples
+    taus = np.array([kendall_tau(acc, tuned.predict(samples, member=m)) for m in tuned.weights])
+    soft = np.exp(taus) / np.exp(taus).sum()
+    assert list(tuned.weights.values()) == pytest.approx(soft.tolist())
+    assert tuned.weights["flops"] == max(tuned.weights.values())  # acc is a function of FLOPs: tau = 1
+
+
+def test_fine_tune_rejects_mismatched_labels(est, graphs):
+    with pytest.raises(GennapeError, match="fine_tune needs"):
+        est.fine_tune(graphs[:5], [90.0, 91.0])
+
+
+def test_import_gennape_does_not_import_torch():
+    code = "import sys, gennape; assert 'torch' not in sys.modules; assert callable(gennape.load_pretrained)"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.skipif(not (WEIGHTS_DIR / "estimator.safetensors").is_file(), reason="shipped weights not built yet")
+def test_shipped_weights_load_and_rank_graphs(graphs):
+    import gennape
+
+    est = gennape.load_pretrained()
+    assert set(ENSEMBLE) <= set(est.members) and est.info["trained_on"].startswith("NB-101")
+    scores = est.predict(graphs)
+    assert scores.shape == (len(graphs),) and np.isfinite(scores).all() and scores.std() > 0
+    assert np.isfinite(est.predict_accuracy(odd_graphs())).all()

@@ -1,0 +1,103 @@
+"""Training: the NB-101 split, each stage on synthetic graphs, and the quick preset end to end."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+import torch
+
+from gennape.data import DataError, load
+from gennape.estimator import ENSEMBLE, Estimator
+from gennape.model import laplacian_spectra
+from gennape.train import (TrainConfig, fit_gnn, fit_pairwise_head, fit_regression_head, pretrain_encoder,
+                           split_nb101, train_estimator)
+from random_graphs import random_networks
+
+torch.set_num_threads(1)
+
+
+def nb101_available() -> bool:
+    try:
+        load("nb101")
+    except DataError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def graphs():
+    return random_networks(120, seed=2, cells=(3, 8))
+
+
+def test_split_is_disjoint_seeded_and_80_10_10():
+    train, val1, val2 = split_nb101(20001, seed=0)
+    assert (len(train), len(val1), len(val2)) == (16001, 2000, 2000)
+    assert len(np.union1d(np.union1d(train, val1), val2)) == 20001
+    again = split_nb101(20001, seed=0)
+    assert all(np.array_equal(a, b) for a, b in zip((train, val1, val2), again))
+    assert not np.array_equal(val1, split_nb101(20001, seed=1)[1])
+
+
+def test_contrastive_pretraining_lowers_the_loss(graphs):
+    config = TrainConfig(cl_epochs=4, cl_batch_size=40, dropout=0.1)
+    spectra = laplacian_spectra(graphs)
+    encoder, history = pretrain_encoder(graphs[:80], spectra[:80], config, seed=0, val=(graphs[80:], spectra[80:]))
+    assert history["train"][-1] < history["train"][0]
+    assert history["val"][history["best_epoch"] - 1] == min(history["val"])
+    emb = encoder.embed(graphs)
+    assert emb.shape == (len(graphs), config.dim) and np.isfinite(emb).all()
+
+
+def test_regression_heads_learn_a_function_of_the_embeddings():
+    rng = np.random.default_rng(0)
+    h = rng.normal(size=(600, 32)).astype(np.float32)
+    y = np.tanh(h[:, 0] - h[:, 1])
+    u = rng.dirichlet(np.ones(3), size=600)
+    config = TrainConfig(head_epochs=15)
+    for memberships in (None, u):
+        member, history = fit_regression_head(h[:500], y[:500], None if memberships is None else memberships[:500],
+                                              config=config, seed=0, flops_aware=True,
+                                              val=(h[500:], y[500:], None if memberships is None else memberships[500:]))
+        assert history["train"][-1] < 0.5 * history["train"][0]
+        assert min(history["val"]) < 0.3 * np.var(y[500:])  # well below predicting the mean
+        assert member.target == "eq5"
+
+
+def test_pairwise_head_ranks_and_skips_tied_pairs():
+    rng = np.random.default_rng(1)
+    h = rng.normal(size=(400, 32)).astype(np.float32)
+    acc = 90 + 3 * np.tanh(h[:, 2])
+    config = TrainConfig(pair_epochs=10)
+    _, history = fit_pairwise_head(h[:300], acc[:300], config=config, seed=0, val=(h[300:], acc[300:], None))
+    assert -min(history["val"]) > 0.8  # validation Spearman of the per-graph score
+    tied, history = fit_pairwise_head(h, np.full(400, 90.0), config=TrainConfig(pair_epochs=2), seed=0)
+    assert np.isnan(history["train"]).all()  # every pair is closer than 1e-4: nothing to learn from
+
+
+@pytest.mark.parametrize("conv", ["kgnn", "gcn", "gin"])
+def test_end_to_end_gnns_train_on_graphs(graphs, conv):
+    y = np.log10(np.array([g.flops for g in graphs], dtype=float))
+    y = (y - y.mean()) / y.std()
+    member, history = fit_gnn(graphs[:100], y[:100], conv, config=TrainConfig(gnn_epochs=8, gnn_batch_size=10, gnn_lr=3e-3), seed=0,
+                              val=(graphs[100:], y[100:]))
+    assert np.isfinite(history["train"]).all() and history["train"][-1] < history["train"][0]
+    assert member.args["conv"] == conv
+
+
+@pytest.mark.skipif(not nb101_available(), reason="NB-101 data not found")
+def test_quick_preset_end_to_end_and_resume(tmp_path, caplog):
+    config = TrainConfig.quick()
+    est = train_estimator(config, seed=0, out_dir=tmp_path)
+    metrics = Estimator.load(tmp_path / "estimator").info["nb101_val2"]
+    assert set(ENSEMBLE) | {"cl_fcm", "cl", "gennape"} <= set(metrics)
+    for m in metrics.values():
+        assert -1 <= m["spearman"] <= 1 and 0 <= m["ndcg@10"] <= 1
+    assert 0 < metrics["cl_fcm_t"]["mae"] < 20  # percent
+    assert set(est.scales) == set(est.members)
+    with caplog.at_level(logging.INFO, logger="gennape.train"):
+        again = train_estimator(config, seed=0, out_dir=tmp_path)
+    assert "stage encoder: loaded" in caplog.text and "epoch" not in caplog.text
+    graphs = random_networks(5, seed=9)
+    np.testing.assert_array_equal(again.predict(graphs), est.predict(graphs))
