@@ -9,7 +9,8 @@ from typing import Any, Callable
 
 from ..errors import DataError  # re-exported
 
-_LOADERS: dict[str, Callable[[Path], list["Record"]]] = {}
+#: data set name -> (loader, family name or factory of the family its specs belong to)
+_LOADERS: dict[str, tuple[Callable[[Path], list["Record"]], Any]] = {}
 
 
 @dataclass(frozen=True)
@@ -48,20 +49,35 @@ def require_file(root: Path, relative: str, source: str) -> Path:
     return path
 
 
-def register_loader(name: str):
-    """Decorator: register ``fn(root: Path) -> list[Record]`` as the loader of data set ``name``."""
+def register_loader(name: str, family: str | Callable[[], Any]):
+    """Decorator: register ``fn(root: Path) -> list[Record]`` as the loader of data set ``name``,
+    whose specs belong to ``family`` (a registered family name, or a function returning the family
+    instance when the data set needs a variant, e.g. another number of classes)."""
     def deco(fn):
-        _LOADERS[name] = fn
+        _LOADERS[name] = (fn, family)
         return fn
     return deco
 
 
-def load(name: str, root: str | os.PathLike | None = None) -> list[Record]:
-    """Labelled records of data set ``name`` (see :func:`names`), read from the data root."""
+def _entry(name: str):
     from . import loaders  # noqa: F401  (registers every loader)
     if name not in _LOADERS:
         raise DataError(f"unknown data set {name!r}; known: {', '.join(sorted(_LOADERS))}")
-    return _LOADERS[name](data_root(root))
+    return _LOADERS[name]
+
+
+def load(name: str, root: str | os.PathLike | None = None) -> list[Record]:
+    """Labelled records of data set ``name`` (see :func:`names`), read from the data root."""
+    return _entry(name)[0](data_root(root))
+
+
+def family_of(name: str):
+    """The family (a :class:`gennape.families.Family`) whose network each record of ``name`` describes."""
+    family = _entry(name)[1]
+    if callable(family):
+        return family()
+    from .. import families
+    return families.get(family)
 
 
 def names() -> list[str]:

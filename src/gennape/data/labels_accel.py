@@ -33,7 +33,7 @@ def _record(result: dict) -> Record:
     return Record(AccelSpec.from_architecture(result["architecture"]), float(metrics["val_top1"]), extra)
 
 
-@register_loader("accel_nasbench")
+@register_loader("accel_nasbench", family="accel_nasbench")
 def load_accel_nasbench(root: Path) -> list[Record]:
     path = require_file(root, "raw/accel_nasbench/anb_dataset_jsons.tar.gz", SOURCE)
     records: dict[int, Record] = {}

@@ -15,7 +15,7 @@ SOURCE = "NAS-Bench-Macro (Su et al. 2021), xiusu/NAS-Bench-Macro data/nas-bench
 FIELDS = ("test_acc", "mean_acc", "std", "params", "flops")
 
 
-@register_loader("nas_bench_macro")
+@register_loader("nas_bench_macro", family="nas_bench_macro")
 def load_nas_bench_macro(root: Path) -> list[Record]:
     """One record per distinct network: ``accuracy`` = mean CIFAR-10 test accuracy of 3 runs in
     percent; ``extra``: ``params``, ``flops`` (multiply-adds), ``test_acc`` (the 3 runs, percent),

@@ -18,7 +18,7 @@ COLUMNS = ("key", "trainable_parameters", "final_training_time",
            *(f"{e}_final_validation_accuracy" for e in EPOCHS))
 
 
-@register_loader("nb101")
+@register_loader("nb101", family="nb101")
 def load_nb101(root: Path) -> list[Record]:
     """One record per hash of ``data-20k.json``: ``accuracy`` = 108-epoch validation accuracy in
     percent; ``extra``: ``params``, ``hash``, ``val_accuracy_{4,12,36}ep`` (percent),

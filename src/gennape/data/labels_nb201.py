@@ -43,7 +43,7 @@ def _read(root: Path) -> list[Record]:
     return records
 
 
-@register_loader("nb201")
+@register_loader("nb201", family="nb201")
 def load_nb201(root: Path) -> list[Record]:
     """All 15,625 cells. ``accuracy``: CIFAR-10 test accuracy (percent); ``extra``: the NB-201
     ``index``, CIFAR-100 and ImageNet16-120 test accuracies (percent) and NB-201's ``unique_string``
@@ -51,7 +51,7 @@ def load_nb201(root: Path) -> list[Record]:
     return _read(root)
 
 
-@register_loader("nb201/no_none")
+@register_loader("nb201/no_none", family="nb201")
 def load_nb201_no_none(root: Path) -> list[Record]:
     """The 4,096 cells without a ``none`` edge, as :func:`load_nb201`."""
     return [r for r in _read(root) if "none" not in r.spec.ops]

@@ -23,7 +23,7 @@ def spec_from_compact(compact) -> DartsSpec:
     return DartsSpec(*[[(OPS[op], node) for node, op in cell] for cell in compact])
 
 
-@register_loader("nb301")
+@register_loader("nb301", family="darts")
 def load_nb301(root: Path) -> list[Record]:
     """``accuracy``: surrogate CIFAR-10 validation accuracy (percent). ``extra``: ``label_source``,
     ``params`` (an exact count; the file gives millions to 6 decimals), ``flops`` and ``flops_unit``
@@ -39,8 +39,9 @@ def load_nb301(root: Path) -> list[Record]:
         try:
             spec = spec_from_compact(ast.literal_eval(key))
             extra = {"label_source": LABEL_SOURCE, "index": int(row["idx"]),
-                     "params": round(row["params"]["score"] * 1e6), "flops": float(row["flops"]["score"]),
-                     "flops_unit": "MFLOPs (NASLib counter)"}
+                     "params": round(row["params"]["score"] * 1e6), "flops": round(row["flops"]["score"] * 1e6),
+                     "flops_unit": "NASLib counter (3-11 % above our multiply-adds: it also counts "
+                                   "normalisation, pooling and element-wise ops)"}
             extra.update((p, float(row[p]["score"])) for p in PROXIES)
             records.append(Record(spec, float(row["val_accuracy"]), extra))
         except (SpecError, ValueError, SyntaxError, KeyError, TypeError, IndexError) as e:

@@ -39,7 +39,7 @@ def _bad_row(path: Path, line: int, error: Exception) -> DataError:
     return DataError(f"{path}, line {line}: cannot read row ({type(error).__name__}: {error})")
 
 
-@register_loader("ofa_mbv3/dynast")
+@register_loader("ofa_mbv3/dynast", family="ofa_mbv3")
 def load_dynast(root: Path) -> list[Record]:
     measured: dict[MobileNetV3Spec, list[tuple[float, int, int, str]]] = {}
     for name in DYNAST_FILES:
@@ -82,11 +82,11 @@ def _load_moofa(root: Path, name: str, supernet: str) -> list[Record]:
     return records
 
 
-@register_loader("ofa_mbv3/moofa_mit")
+@register_loader("ofa_mbv3/moofa_mit", family="ofa_mbv3")
 def load_moofa_mit(root: Path) -> list[Record]:
     return _load_moofa(root, "MIT_OFA.csv", MIT_SUPERNET)
 
 
-@register_loader("ofa_mbv3/moofa_compofa")
+@register_loader("ofa_mbv3/moofa_compofa", family="ofa_mbv3")
 def load_moofa_compofa(root: Path) -> list[Record]:
     return _load_moofa(root, "CompOFA.csv", COMPOFA_SUPERNET)

@@ -9,7 +9,7 @@ import json
 from functools import partial
 from pathlib import Path
 
-from ..families.transnas import MacroSpec, MicroSpec
+from ..families.transnas import MacroSpec, MicroSpec, TransNASMacro, TransNASMicro
 from .base import DataError, Record, register_loader, require_file
 
 FILES = {"macro": "raw/transnas_bench101_zc/zc_transbench101_macro.json",
@@ -48,4 +48,6 @@ def load_transnas(root: Path, space: str, task: str) -> list[Record]:
 
 for _space in FILES:
     for _task in TASKS:
-        register_loader(f"transnas_{_space}/{_task}")(partial(load_transnas, space=_space, task=_task))
+        _family = partial({"macro": TransNASMacro, "micro": TransNASMicro}[_space], _task)
+        register_loader(f"transnas_{_space}/{_task}", family=_family)(
+            partial(load_transnas, space=_space, task=_task))
