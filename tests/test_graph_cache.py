@@ -7,7 +7,8 @@ import pytest
 from gennape import families
 from gennape.data import Record, graph_cache
 from gennape.data import base as data_base
-from gennape.data.graph_cache import cache_root, dataset_graphs, graphs_for
+from gennape.data.graph_cache import dataset_graphs, graphs_for
+from gennape.files import cache_root
 
 SPECS_TEXT = [
     "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|",

@@ -11,45 +11,23 @@ import math
 import os
 import re
 import sys
-import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Sequence
 
 import numpy as np
-import platformdirs
 from tqdm import tqdm
 
 from .. import families
 from ..graph import VOCAB_VERSION, ComputeGraph, load_graphs, save_graphs
+from ..files import cache_root
 from .base import family_of, load
 
 #: bump when graphs built from the same family code must still be rebuilt
 GRAPH_CACHE_VERSION = 1
 _CHUNKS_PER_WORKER = 8
 _MAX_CHUNK = 256
-
-
-def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
-    """``cache_dir`` if given, else ``$GENNAPE_CACHE``, else the user cache directory of gennape."""
-    if cache_dir is not None:
-        return Path(cache_dir)
-    return Path(os.environ.get("GENNAPE_CACHE") or platformdirs.user_cache_dir("gennape"))
-
-
-def save_npz_atomically(path: str | os.PathLike, **arrays: np.ndarray) -> None:
-    """Write a compressed npz through a temporary file, so readers never see half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def dataset_graphs(dataset: str, family: str | families.Family | None = None, *,

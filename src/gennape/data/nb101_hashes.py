@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from ..errors import DataError, SpecError
 from ..families.nb101 import CELLS_PER_VERTEX_COUNT, MAX_EDGES, MAX_VERTICES, OPS
-from .graph_cache import cache_root, save_npz_atomically
+from ..files import cache_root, save_npz_atomically
 
 #: hash labels of the input and output vertices (an interior op's label is its index in ``OPS``),
 #: and of the padding vertices of ``data-1k.json``

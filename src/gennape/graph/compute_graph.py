@@ -17,7 +17,6 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Iterable, NamedTuple, Sequence
 import numpy as np
 
 from ..errors import GraphError
+from ..files import save_npz_atomically
 from . import cost
 from .ops import COMMUTATIVE_OPS, MULTI_INPUT_OPS, OP_INDEX, OPS, VOCAB_VERSION, op_index
 
@@ -544,15 +544,7 @@ def save_graphs(path: str | os.PathLike, graphs: Iterable[ComputeGraph]) -> None
     arrays["node_offsets"] = np.cumsum([0] + [g.num_nodes for g in graphs]).astype(np.int64)
     arrays["edge_offsets"] = np.cumsum([0] + [g.num_edges for g in graphs]).astype(np.int64)
     arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    save_npz_atomically(path, **arrays)
 
 
 def load_graphs(path: str | os.PathLike) -> list[ComputeGraph]:
