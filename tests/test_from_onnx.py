@@ -16,9 +16,7 @@ from torch.nn import functional as F
 
 from gennape.errors import ConversionError, UnsupportedOpError
 from gennape.examples.models import example
-from gennape.graph import from_onnx
-from gennape.graph.compute_graph import ComputeGraph
-from gennape.graph import from_torch
+from gennape.graph import from_onnx, from_torch
 
 SMALL_MODELS = ["resnet_small", "mobilenet_v3_small_like", "inception_like", "darts_like", "vit_tiny"]
 

@@ -101,3 +101,12 @@ def test_quick_preset_end_to_end_and_resume(tmp_path, caplog):
     assert "stage encoder: loaded" in caplog.text and "epoch" not in caplog.text
     graphs = random_networks(5, seed=9)
     np.testing.assert_array_equal(again.predict(graphs), est.predict(graphs))
+
+
+def test_cli_train_refuses_unknown_preset(tmp_path):
+    from typer.testing import CliRunner
+
+    from gennape.cli import app
+
+    result = CliRunner().invoke(app, ["train", str(tmp_path), "--preset", "huge"])
+    assert result.exit_code == 2 and "unknown preset 'huge'" in result.output

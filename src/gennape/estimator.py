@@ -47,7 +47,6 @@ from torch_geometric.nn import GCNConv, GINConv, GraphConv, global_mean_pool
 from .errors import GennapeError
 from .graph import VOCAB_VERSION
 from .graph.compute_graph import ComputeGraph
-from .metrics import kendall_tau
 from .model import (FEATURE_VERSION, FlopsAwareTransform, FuzzyCMeans, GraphEncoder, MembershipWeightedHeads,
                     MLPHead, NodeEmbedding, PairwiseHead, graphs_to_batch)
 
@@ -219,8 +218,10 @@ class Estimator:
             return self.member_scores(graphs, [member])[member]
         scores = self.member_scores(graphs, list(self.weights))
         total = sum(self.weights.values())
-        return sum(w / total * self.standardise(name, scores[name]) for name, w in self.weights.items()) \
-            if graphs else np.zeros(0)
+        ensemble = np.zeros(len(graphs))
+        for name, w in self.weights.items():
+            ensemble += w / total * self.standardise(name, scores[name])
+        return ensemble
 
     def predict_accuracy(self, graphs: Sequence[ComputeGraph]) -> np.ndarray:
         """Accuracy estimates in percent from CL+FCM+T through the inverse of Eq. 5 (NB-101-calibrated)."""
@@ -280,6 +281,7 @@ class Estimator:
         embeddings (Eq. 5 with NB-101 statistics for the T members, pairs of the samples for the
         pairwise members); the k-GNN is fine-tuned end to end. Ensemble weights become the softmax of
         each member's Kendall tau on the samples (a NaN tau, from a constant score, counts as 0)."""
+        from .metrics import kendall_tau  # scipy.stats: 1 s to import, needed only here
         from .train import fine_tune_members  # train builds on this module
 
         acc = np.asarray(accuracies_percent, dtype=np.float64).ravel()

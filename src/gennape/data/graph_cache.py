@@ -16,7 +16,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Sequence
 
-import numpy as np
 from tqdm import tqdm
 
 from .. import families
