@@ -12,7 +12,7 @@ import random
 import time
 
 t_start = time.perf_counter()
-import gennape  # noqa: E402
+import gennape
 
 t_import = time.perf_counter() - t_start
 

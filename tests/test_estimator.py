@@ -9,13 +9,20 @@ import sys
 import numpy as np
 import pytest
 import torch
+from random_graphs import random_network, random_networks
 
 from gennape.errors import GennapeError
-from gennape.estimator import (ENSEMBLE, WEIGHTS_DIR, Estimator, FlopsMember, GNNMember, PairwiseMember,
-                               RegressionMember)
+from gennape.estimator import (
+    ENSEMBLE,
+    WEIGHTS_DIR,
+    Estimator,
+    FlopsMember,
+    GNNMember,
+    PairwiseMember,
+    RegressionMember,
+)
 from gennape.metrics import kendall_tau
 from gennape.model import FlopsAwareTransform, FuzzyCMeans, GraphEncoder
-from random_graphs import random_network, random_networks
 
 torch.set_num_threads(1)
 
@@ -158,3 +165,26 @@ def test_shipped_weights_load_and_rank_graphs(graphs):
     scores = est.predict(graphs)
     assert scores.shape == (len(graphs),) and np.isfinite(scores).all() and scores.std() > 0
     assert np.isfinite(est.predict_accuracy(odd_graphs())).all()
+
+
+@pytest.mark.skipif(not (WEIGHTS_DIR / "estimator.safetensors").is_file(), reason="shipped weights not built yet")
+def test_shipped_weights_still_predict_nb101_validation_cells():
+    """Guards the weights against silent changes of features or graph conversion."""
+    import gennape
+    from gennape import families
+    from gennape.data import DataError, load
+    from gennape.metrics import mae, spearman
+    from gennape.train import split_nb101
+
+    try:
+        records = load("nb101")
+    except DataError:
+        pytest.skip("NB-101 data not found")
+    est = gennape.load_pretrained()
+    val2 = split_nb101(len(records), est.info["seed"])[2]
+    cells = [records[i] for i in val2[:300] if records[i].accuracy >= 80]
+    graphs = [families.get("nb101").to_graph(r.spec) for r in cells]
+    acc = np.array([r.accuracy for r in cells])
+    predicted = est.predict_accuracy(graphs)
+    assert spearman(acc, predicted) > 0.7 and mae(acc, predicted) < 1.5
+    assert spearman(acc, est.predict(graphs)) > 0.7

@@ -7,13 +7,20 @@ import logging
 import numpy as np
 import pytest
 import torch
+from random_graphs import random_networks
 
 from gennape.data import DataError, load
 from gennape.estimator import ENSEMBLE, Estimator
 from gennape.model import laplacian_spectra
-from gennape.train import (TrainConfig, fit_gnn, fit_pairwise_head, fit_regression_head, pretrain_encoder,
-                           split_nb101, train_estimator)
-from random_graphs import random_networks
+from gennape.train import (
+    TrainConfig,
+    fit_gnn,
+    fit_pairwise_head,
+    fit_regression_head,
+    pretrain_encoder,
+    split_nb101,
+    train_estimator,
+)
 
 torch.set_num_threads(1)
 
@@ -56,10 +63,9 @@ def test_regression_heads_learn_a_function_of_the_embeddings():
     y = np.tanh(h[:, 0] - h[:, 1])
     u = rng.dirichlet(np.ones(3), size=600)
     config = TrainConfig(head_epochs=15)
-    for memberships in (None, u):
-        member, history = fit_regression_head(h[:500], y[:500], None if memberships is None else memberships[:500],
-                                              config=config, seed=0, flops_aware=True,
-                                              val=(h[500:], y[500:], None if memberships is None else memberships[500:]))
+    for u_train, u_val in ((None, None), (u[:500], u[500:])):
+        member, history = fit_regression_head(h[:500], y[:500], u_train, config=config, seed=0, flops_aware=True,
+                                              val=(h[500:], y[500:], u_val))
         assert history["train"][-1] < 0.5 * history["train"][0]
         assert min(history["val"]) < 0.3 * np.var(y[500:])  # well below predicting the mean
         assert member.target == "eq5"
@@ -72,7 +78,7 @@ def test_pairwise_head_ranks_and_skips_tied_pairs():
     config = TrainConfig(pair_epochs=10)
     _, history = fit_pairwise_head(h[:300], acc[:300], config=config, seed=0, val=(h[300:], acc[300:], None))
     assert -min(history["val"]) > 0.8  # validation Spearman of the per-graph score
-    tied, history = fit_pairwise_head(h, np.full(400, 90.0), config=TrainConfig(pair_epochs=2), seed=0)
+    _, history = fit_pairwise_head(h, np.full(400, 90.0), config=TrainConfig(pair_epochs=2), seed=0)
     assert np.isnan(history["train"]).all()  # every pair is closer than 1e-4: nothing to learn from
 
 
@@ -80,8 +86,8 @@ def test_pairwise_head_ranks_and_skips_tied_pairs():
 def test_end_to_end_gnns_train_on_graphs(graphs, conv):
     y = np.log10(np.array([g.flops for g in graphs], dtype=float))
     y = (y - y.mean()) / y.std()
-    member, history = fit_gnn(graphs[:100], y[:100], conv, config=TrainConfig(gnn_epochs=8, gnn_batch_size=10, gnn_lr=3e-3), seed=0,
-                              val=(graphs[100:], y[100:]))
+    config = TrainConfig(gnn_epochs=8, gnn_batch_size=10, gnn_lr=3e-3)
+    member, history = fit_gnn(graphs[:100], y[:100], conv, config=config, seed=0, val=(graphs[100:], y[100:]))
     assert np.isfinite(history["train"]).all() and history["train"][-1] < history["train"][0]
     assert member.args["conv"] == conv
 

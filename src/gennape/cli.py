@@ -95,7 +95,7 @@ def info(path: Path) -> None:
 
 @app.command()
 def train(out: Path = typer.Argument(..., help="folder for checkpoints, estimator/ and metrics.json"),
-          preset: str = typer.Option("default", help="default (about 45 min on one core), paper or quick"),
+          preset: str = typer.Option("default", help="default (about 25 min on one core), paper or quick"),
           seed: int = typer.Option(0, help="seeds the NB-101 split and every stage"),
           threads: int = typer.Option(1, help="torch threads (one is fastest on a busy 2-core machine)")) -> None:
     """Train the estimator on NAS-Bench-101; rerunning with the same folder resumes after the last

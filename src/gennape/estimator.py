@@ -1,13 +1,14 @@
-"""The GENNAPE accuracy estimator: one contrastive (CL) encoder, fuzzy C-means centres, and the
-ensemble members that score graphs from one shared encoder forward per batch.
+"""The GENNAPE accuracy estimator: one shared graph encoder (contrastively pre-trained, then tuned
+on NB-101 Eq. 5 labels: see :mod:`gennape.train`), fuzzy C-means centres in its embedding space,
+and the ensemble members, which score graphs from one shared encoder forward per batch.
 
 Members (paper names; the first six form the GENNAPE ensemble):
 
 =================  ================================================================  ==============
 member             model                                                             score unit
 =================  ================================================================  ==============
-cl_fcm_t           C membership-weighted MLP heads on CL embeddings, Eq. 5 labels    accuracy (%)
-cl_t               one MLP head on CL embeddings, Eq. 5 labels                       accuracy (%)
+cl_fcm_t           C membership-weighted MLP heads on the embeddings, Eq. 5 labels   accuracy (%)
+cl_t               one MLP head on the embeddings, Eq. 5 labels                      accuracy (%)
 cl_pairwise_fcm    pairwise "a beats b" classifier, membership-weighted scorer       log-odds score
 cl_pairwise        pairwise classifier, one MLP scorer                               log-odds score
 kgnn               end-to-end k-GNN (own node embedding, 6 GraphConv), raw accuracy  accuracy (%)
@@ -33,9 +34,9 @@ from __future__ import annotations
 import copy
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -47,8 +48,17 @@ from torch_geometric.nn import GCNConv, GINConv, GraphConv, global_mean_pool
 from .errors import GennapeError
 from .graph import VOCAB_VERSION
 from .graph.compute_graph import ComputeGraph
-from .model import (FEATURE_VERSION, FlopsAwareTransform, FuzzyCMeans, GraphEncoder, MembershipWeightedHeads,
-                    MLPHead, NodeEmbedding, PairwiseHead, graphs_to_batch)
+from .model import (
+    FEATURE_VERSION,
+    FlopsAwareTransform,
+    FuzzyCMeans,
+    GraphEncoder,
+    MembershipWeightedHeads,
+    MLPHead,
+    NodeEmbedding,
+    PairwiseHead,
+    graphs_to_batch,
+)
 
 FORMAT_VERSION = 1
 ENSEMBLE = ("cl_fcm_t", "cl_t", "cl_pairwise_fcm", "cl_pairwise", "kgnn", "flops")
@@ -274,7 +284,7 @@ class Estimator:
 
     # --- fine-tuning ---------------------------------------------------------------------------
     def fine_tune(self, graphs: Sequence[ComputeGraph], accuracies_percent, epochs: int = 100,
-                  seed: int = 0) -> "Estimator":
+                  seed: int = 0) -> Estimator:
         """A NEW estimator fine-tuned on a few labelled graphs of a target family (this one is left
         untouched). The CL encoder and FCM centres stay frozen (their embeddings define the clusters,
         and 50 samples would overfit them); every head is trained ``epochs`` epochs on the frozen
@@ -323,7 +333,7 @@ class Estimator:
         return directory
 
     @classmethod
-    def load(cls, directory: str | os.PathLike = WEIGHTS_DIR) -> "Estimator":
+    def load(cls, directory: str | os.PathLike = WEIGHTS_DIR) -> Estimator:
         """Read an estimator written by :meth:`save`."""
         directory = Path(directory)
         meta_path, tensor_path = directory / "estimator.json", directory / "estimator.safetensors"
