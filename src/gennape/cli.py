@@ -29,17 +29,49 @@ def _parse_shape(text: Optional[str]) -> Optional[tuple[int, ...]]:
 
 @app.command()
 def demo() -> None:
-    """Convert the built-in example models to computation graphs and print their size and cost."""
+    """Convert the built-in example models to computation graphs and score them with the shipped
+    estimator (score: higher is better; accuracy: NB-101-calibrated CIFAR-10 estimate, percent)."""
+    from . import load_pretrained
     from .examples.models import EXAMPLES, example
     from .graph import from_torch
 
-    typer.echo(f"{'model':<26}{'nodes':>7}{'edges':>7}{'MFLOPs (MACs)':>15}{'M params':>10}  ops")
-    for name in EXAMPLES:
-        model, shape = example(name)
-        g = from_torch(model, shape, name=name)
+    graphs = [from_torch(*example(name), name=name) for name in EXAMPLES]
+    _print_estimates(graphs, load_pretrained())
+
+
+def _print_estimates(graphs, estimator) -> None:
+    scores, accuracy = estimator.predict(graphs), estimator.predict_accuracy(graphs)
+    typer.echo(f"{'model':<26}{'nodes':>7}{'MFLOPs (MACs)':>15}{'M params':>10}{'score':>8}{'acc. %':>8}  ops")
+    for g, score, acc in zip(graphs, scores, accuracy):
         ops = sorted(set(g.ops))
-        typer.echo(f"{name:<26}{g.num_nodes:>7}{g.num_edges:>7}{g.flops / 1e6:>15,.1f}{g.params / 1e6:>10.3f}  "
-                   f"{', '.join(ops[:9])}{' ...' if len(ops) > 9 else ''}")
+        typer.echo(f"{g.name[:25]:<26}{g.num_nodes:>7}{g.flops / 1e6:>15,.1f}{g.params / 1e6:>10.3f}{score:>8.2f}"
+                   f"{acc:>8.2f}  {', '.join(ops[:8])}{' ...' if len(ops) > 8 else ''}")
+
+
+@app.command()
+def predict(paths: list[Path] = typer.Argument(..., help=".onnx files, saved .npz graphs, or folders of them"),
+            input_shape: Optional[str] = typer.Option(None, help="C,H,W for ONNX models with dynamic sizes")) -> None:
+    """Score models with the shipped estimator, best first."""
+    from . import load_pretrained
+    from .graph import from_onnx, load_graphs
+
+    files = [f for p in paths for f in (sorted([*p.glob("*.onnx"), *p.glob("*.npz")]) if p.is_dir() else [p])]
+    graphs, failed = [], 0
+    for f in files:
+        try:
+            if f.suffix == ".npz":
+                graphs += load_graphs(f)
+            else:
+                graphs.append(from_onnx(f, input_shape=_parse_shape(input_shape), name=f.stem))
+        except GennapeError as e:
+            failed += 1
+            typer.secho(f"{f}: {e}", fg=typer.colors.RED, err=True)
+    if not graphs:
+        _fail(GennapeError(f"no model could be read from {', '.join(map(str, paths))}"))
+    order = (-load_pretrained().predict(graphs)).argsort()
+    _print_estimates([graphs[i] for i in order], load_pretrained())
+    if failed:
+        raise typer.Exit(code=2)
 
 
 @app.command()

@@ -1,0 +1,54 @@
+"""The command line, driven as a user would: real models, a folder with a broken file."""
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from gennape.cli import app
+from gennape.examples.models import example
+from gennape.graph import from_onnx
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def onnx_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("models")
+    for name in ("resnet_small", "vit_tiny"):
+        model, shape = example(name)
+        torch.onnx.export(model.train(), torch.randn(1, *shape), folder / f"{name}.onnx", dynamo=False,
+                          do_constant_folding=False, training=torch.onnx.TrainingMode.PRESERVE, opset_version=17)
+    (folder / "broken.onnx").write_bytes(b"\x08\x07garbage")
+    return folder
+
+
+def test_demo_converts_and_scores_every_example():
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "resnet50" in result.output and "4,089.2" in result.output  # ResNet-50: 4.09 G multiply-adds
+    assert len(lines) == 1 + 7
+
+
+def test_convert_writes_graphs_and_names_the_broken_file(onnx_folder, tmp_path):
+    result = runner.invoke(app, ["convert", str(onnx_folder), "--out", str(tmp_path)])
+    assert result.exit_code == 2  # one file failed
+    assert "broken.onnx" in result.output and "not a readable ONNX model" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["resnet_small.npz", "vit_tiny.npz"]
+    info = runner.invoke(app, ["info", str(tmp_path / "vit_tiny.npz")])
+    assert info.exit_code == 0 and info.output.startswith("vit_tiny:")
+
+
+def test_predict_ranks_models_best_first(onnx_folder, tmp_path):
+    from_onnx(onnx_folder / "resnet_small.onnx", name="saved").save(tmp_path / "saved.npz")
+    result = runner.invoke(app, ["predict", str(onnx_folder / "resnet_small.onnx"),
+                                 str(onnx_folder / "vit_tiny.onnx"), str(tmp_path / "saved.npz")])
+    assert result.exit_code == 0, result.output
+    rows = result.output.splitlines()[1:]
+    scores = [float(r.split()[4]) for r in rows]
+    assert len(rows) == 3 and scores == sorted(scores, reverse=True)
+
+
+def test_missing_input_is_a_clear_error(tmp_path):
+    result = runner.invoke(app, ["convert", str(tmp_path)])
+    assert result.exit_code == 2 and "no .onnx files" in result.output
