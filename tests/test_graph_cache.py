@@ -8,6 +8,7 @@ from gennape import families
 from gennape.data import Record, graph_cache
 from gennape.data import base as data_base
 from gennape.data.graph_cache import dataset_graphs, graphs_for
+from gennape import provenance
 from gennape.files import cache_root
 
 SPECS_TEXT = [
@@ -85,18 +86,18 @@ def test_cache_root_follows_argument_then_environment(tmp_path, monkeypatch):
 
 
 def test_key_follows_the_source_of_every_module_the_family_uses(nb201, monkeypatch):
-    deps = graph_cache._gennape_dependencies(type(nb201).__module__)
+    deps = provenance.gennape_dependencies(type(nb201).__module__)
     assert {"gennape.families.nb201", "gennape.graph.compute_graph", "gennape.graph.cost"} <= deps
     key = graph_cache.cache_key(nb201, SPECS_TEXT)
     assert graph_cache.cache_key(nb201, SPECS_TEXT[:-1]) != key
     read_bytes = Path.read_bytes
     monkeypatch.setattr(Path, "read_bytes",
                         lambda self: read_bytes(self) + (b"# edited" if self.name == "cost.py" else b""))
-    graph_cache._source_digest.cache_clear()  # sources are read once per process
+    provenance.source_digest.cache_clear()  # sources are read once per process
     try:
         assert graph_cache.cache_key(nb201, SPECS_TEXT) != key
     finally:
-        graph_cache._source_digest.cache_clear()
+        provenance.source_digest.cache_clear()
 
 
 def test_dataset_graphs_follow_the_records_of_a_data_set(tmp_path, nb201, specs, monkeypatch):

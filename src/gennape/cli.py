@@ -149,5 +149,21 @@ def train(out: Path = typer.Argument(..., help="folder for checkpoints, estimato
         _fail(e)
 
 
+@app.command()
+def reproduce(seed: list[int] = typer.Option([0, 1, 2, 3, 4], help="seeds to run (repeat the option)"),
+              out: Path = typer.Option(Path("results"), help="folder for tables, plots and raw numbers"),
+              quick: bool = typer.Option(False, help="tiny settings that only exercise the pipeline"),
+              ship: bool = typer.Option(True, help="save the best seed's estimator as the shipped weights")) -> None:
+    """Train on NAS-Bench-101 and evaluate on every labelled family (the paper's Tables 3-6);
+    resumable: finished seeds and stages are skipped."""
+    from .estimator import WEIGHTS_DIR
+    from .reproduce import reproduce as run
+
+    try:
+        run(out, tuple(seed), quick, weights_dir=WEIGHTS_DIR if ship else None)
+    except GennapeError as e:
+        _fail(e)
+
+
 if __name__ == "__main__":
     app()

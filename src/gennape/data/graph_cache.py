@@ -3,17 +3,13 @@ parallel processes and kept in the user cache directory until the graph converte
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import inspect
 import json
 import math
 import os
 import re
-import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
-from types import ModuleType
 from typing import Any, Sequence
 
 from tqdm import tqdm
@@ -21,6 +17,7 @@ from tqdm import tqdm
 from .. import families
 from ..graph import VOCAB_VERSION, ComputeGraph, load_graphs, save_graphs
 from ..files import cache_root
+from ..provenance import code_digest
 from .base import family_of, load
 
 #: bump when graphs built from the same family code must still be rebuilt
@@ -63,33 +60,9 @@ def cache_key(family: families.Family, spec_texts: Sequence[str]) -> str:
     the source of every gennape module the family's module draws on, and the specs themselves."""
     settings = repr(sorted(vars(family).items()))  # e.g. a variant's number of classes
     digest = hashlib.sha256(json.dumps([GRAPH_CACHE_VERSION, VOCAB_VERSION, family.name, settings]).encode())
-    for name in sorted(_gennape_dependencies(type(family).__module__)):
-        digest.update(_source_digest(name))
+    digest.update(code_digest(type(family).__module__).encode())
     digest.update("\n".join(spec_texts).encode())
     return digest.hexdigest()[:16]
-
-
-@functools.cache
-def _source_digest(module_name: str) -> bytes:
-    """Digest of a module's source file, read once per process: the code this process runs, even
-    if the file is edited meanwhile."""
-    return hashlib.sha256(Path(inspect.getfile(sys.modules[module_name])).read_bytes()).digest()
-
-
-def _gennape_dependencies(module_name: str) -> set[str]:
-    """``module_name`` and the gennape modules it uses, transitively: those whose module-level
-    names (imported modules, functions, classes) it binds."""
-    found, todo = set(), [module_name]
-    while todo:
-        name = todo.pop()
-        if name in found:
-            continue
-        found.add(name)
-        for value in vars(sys.modules[name]).values():
-            dep = value.__name__ if isinstance(value, ModuleType) else getattr(value, "__module__", None)
-            if isinstance(dep, str) and dep.startswith("gennape.") and dep in sys.modules:
-                todo.append(dep)
-    return found
 
 
 def graph_cache_path(name: str, key: str, cache_dir: str | os.PathLike | None = None) -> Path:

@@ -1,0 +1,115 @@
+"""The reproduction in miniature: quick training, one seed, two small families subsampled, one
+fine-tuning epoch, everything written into temporary folders; a rerun skips the finished seed."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from gennape import reproduce as rp
+from gennape.data import DataError, load
+from gennape.errors import GennapeError
+from gennape.estimator import Estimator
+
+torch.set_num_threads(1)
+SETS = ["transnas_micro/class_scene", "transnas_macro/class_object"]
+
+
+def data_available() -> bool:
+    try:
+        for name in ("nb101", *SETS):
+            load(name)
+    except DataError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    if not data_available():
+        pytest.skip("labelled data not found")
+    root = tmp_path_factory.mktemp("reproduce")
+    kwargs = {"seeds": [0], "quick": True, "runs_dir": root / "runs", "datasets": SETS,
+              "weights_dir": root / "weights", "max_records": 150, "epochs": 1}
+    agg = rp.reproduce(root / "results", **kwargs)
+    return root, kwargs, agg
+
+
+def test_tables_plots_and_weights_are_written(run):
+    root, _, _ = run
+    results = root / "results"
+    for name in ("table3_nb101.md", "table4_mae.md", "table5_srcc.md", "table6_ndcg.md", "kendall.md", "topk.md",
+                 "README.md", "reproduce.log"):
+        assert (results / name).stat().st_size > 0, name
+    srcc = (results / "table5_srcc.md").read_text()
+    assert "TransNAS micro scene" in srcc and "TransNAS macro object" in srcc and "Label sources" in srcc
+    table3 = (results / "table3_nb101.md").read_text()
+    assert "| CL+FCM+T |" in table3 and "0.930" in table3  # ours beside the paper's number
+    for name in ("zero_shot_accuracy.png", "zero_shot_rank.png", "embedding_map.png"):
+        assert (results / "plots" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    shipped = Estimator.load(root / "weights")
+    assert shipped.info["seed"] == 0
+    assert "Seed 0" in (results / "README.md").read_text()
+
+
+def test_seed_numbers_are_finite_and_in_range(run):
+    root, _, _ = run
+    result = json.loads((root / "results" / "raw" / "seed0.json").read_text())
+    assert set(result["sets"]) == set(SETS)
+    for key, v in result["sets"].items():
+        assert v["n"] == 150
+        for setting in ("zero_shot", "few_shot"):
+            assert {"gennape", "flops", "params", "cl_fcm_t", "kgnn"} <= set(v[setting])
+            for method, m in v[setting].items():
+                assert -1 <= m["spearman"] <= 1 and -1 <= m["kendall_tau"] <= 1, (key, method)
+                assert 0 <= m["ndcg@10"] <= 1 and 0 <= m["top10%_precision"] <= 1, (key, method)
+                assert m.get("mae", 0.0) >= 0 and all(math.isfinite(x) for x in m.values()), (key, method)
+    assert result["nb101_val2"]["above"]["cl_fcm_t"]["mae"] >= 0
+
+
+def test_rerun_skips_the_finished_seed(run, monkeypatch):
+    root, kwargs, agg = run
+    raw = root / "results" / "raw" / "seed0.json"
+    before = raw.read_text()
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a finished seed was trained again")
+
+    monkeypatch.setattr(rp, "train_estimator", no_training)
+    again = rp.reproduce(root / "results", **kwargs)
+    assert raw.read_text() == before
+    assert again == agg
+    assert "seed 0: finished before, skipped" in (root / "results" / "reproduce.log").read_text()
+
+
+def test_seeds_finished_in_another_session_are_aggregated(run):
+    root, kwargs, _ = run
+    raw = root / "results" / "raw"
+    other = json.loads((raw / "seed0.json").read_text())
+    other["seed"] = 7
+    (raw / "seed7.json").write_text(json.dumps(other))
+    stale = {**other, "seed": 8, "setup": {**other["setup"], "epochs": 99}}  # other settings: ignored
+    (raw / "seed8.json").write_text(json.dumps(stale))
+    agg = rp.reproduce(root / "results", **kwargs)
+    assert agg["sets"][SETS[0]]["zero_shot"]["gennape"]["spearman"][2] == 2
+    assert "over 2 seed(s) (0, 7)" in (root / "results" / "table5_srcc.md").read_text()
+
+
+def test_aggregate_is_mean_and_sample_std_over_seeds():
+    def result(value):
+        return {"nb101_val2": {"all": {"gennape": {"spearman": value}}},
+                "sets": {"nb301": {"zero_shot": {"flops": {"spearman": value}}, "few_shot": {}}}}
+
+    agg = rp.aggregate([result(0.5), result(0.7)])
+    mean, std, n = agg["sets"]["nb301"]["zero_shot"]["flops"]["spearman"]
+    assert (mean, n) == (pytest.approx(0.6), 2) and std == pytest.approx(np.std([0.5, 0.7], ddof=1))
+    assert agg["nb101_val2"]["all"]["gennape"]["spearman"][2] == 2
+
+
+def test_unknown_evaluation_set_is_refused(tmp_path):
+    with pytest.raises(GennapeError, match="unknown evaluation set.*imagenet"):
+        rp.reproduce(tmp_path, seeds=[0], quick=True, runs_dir=tmp_path, datasets=["imagenet"], weights_dir=None)
