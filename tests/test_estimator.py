@@ -14,7 +14,6 @@ from random_graphs import random_network, random_networks
 from gennape.errors import GennapeError
 from gennape.estimator import (
     ENSEMBLE,
-    WEIGHTS_DIR,
     Estimator,
     FlopsMember,
     GNNMember,
@@ -156,7 +155,6 @@ def test_import_gennape_does_not_import_torch():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-@pytest.mark.skipif(not (WEIGHTS_DIR / "estimator.safetensors").is_file(), reason="shipped weights not built yet")
 def test_shipped_weights_load_and_rank_graphs(graphs):
     import gennape
 
@@ -167,19 +165,15 @@ def test_shipped_weights_load_and_rank_graphs(graphs):
     assert np.isfinite(est.predict_accuracy(odd_graphs())).all()
 
 
-@pytest.mark.skipif(not (WEIGHTS_DIR / "estimator.safetensors").is_file(), reason="shipped weights not built yet")
 def test_shipped_weights_still_predict_nb101_validation_cells():
     """Guards the weights against silent changes of features or graph conversion."""
     import gennape
     from gennape import families
-    from gennape.data import DataError, load
+    from gennape.data import load
     from gennape.metrics import mae, spearman
     from gennape.train import split_nb101
 
-    try:
-        records = load("nb101")
-    except DataError:
-        pytest.skip("NB-101 data not found")
+    records = load("nb101")
     est = gennape.load_pretrained()
     val2 = split_nb101(len(records), est.info["seed"])[2]
     cells = [records[i] for i in val2[:300] if records[i].accuracy >= 80]

@@ -9,20 +9,11 @@ import torch
 from random_graphs import random_networks
 
 from gennape import evaluate
-from gennape.data import DataError, load
 from gennape.errors import GennapeError
 from gennape.metrics import spearman, summary
 from gennape.train import TrainConfig, train_estimator
 
 torch.set_num_threads(1)
-
-
-def nb101_available() -> bool:
-    try:
-        load("nb101")
-    except DataError:
-        return False
-    return True
 
 
 def test_finetune_split_depends_only_on_the_seed():
@@ -40,7 +31,6 @@ def test_finetune_split_needs_networks_left_to_test():
         evaluate.finetune_split(51, seed=0)
 
 
-needs_nb101 = pytest.mark.skipif(not nb101_available(), reason="NB-101 data not found")
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +46,6 @@ def family():
     return graphs, acc
 
 
-@needs_nb101
 def test_method_scores_match_the_estimator_and_the_graphs(estimator, family):
     graphs, _ = family
     scores = evaluate.method_scores(estimator, graphs, evaluate.methods_of(estimator))
@@ -69,7 +58,6 @@ def test_method_scores_match_the_estimator_and_the_graphs(estimator, family):
         evaluate.method_scores(estimator, graphs, ["synflow"])
 
 
-@needs_nb101
 def test_zero_shot_reports_mae_only_for_accuracy_outputs(estimator, family):
     graphs, acc = family
     result = evaluate.zero_shot(estimator, graphs, acc)
@@ -82,7 +70,6 @@ def test_zero_shot_reports_mae_only_for_accuracy_outputs(estimator, family):
         evaluate.zero_shot(estimator, graphs, acc[:-1])
 
 
-@needs_nb101
 def test_few_shot_scores_the_held_out_networks_and_leaves_the_estimator_alone(estimator, family):
     graphs, acc = family
     before = estimator.predict(graphs)
@@ -95,7 +82,6 @@ def test_few_shot_scores_the_held_out_networks_and_leaves_the_estimator_alone(es
     np.testing.assert_array_equal(estimator.predict(graphs), before)
 
 
-@needs_nb101
 def test_nb101_val2_drops_cells_below_the_threshold(estimator, family):
     graphs, acc = family
     val2 = np.arange(0, 90, 2)

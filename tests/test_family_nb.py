@@ -20,7 +20,6 @@ from gennape.families.nb201 import EDGES, NB201Family, NB201Spec
 from gennape.graph import from_torch
 
 RAW = data_root() / "raw"
-needs_data = pytest.mark.skipif(not (RAW / "nasbench201").is_dir(), reason="benchmark data not found")
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +117,6 @@ def test_nb101_mutation_can_grow_a_small_cell():
 
 
 # ------------------------------------------------------------------------------ NB-201
-@needs_data
 @pytest.mark.parametrize("dataset, classes", [
     ("cifar10", 10),
     pytest.param("cifar100", 100, marks=pytest.mark.slow),
@@ -162,7 +160,6 @@ def test_nb201_none_edges_are_zero_nodes_and_imagenet16_network():
 
 
 # ------------------------------------------------------------------------------ DARTS / NB-301
-@needs_data
 def test_nb301_graph_params_equal_naslib():
     rows = json.loads((RAW / "nasbench301" / "zc_nasbench301.json").read_text())["cifar10"]
     family = get("darts")
@@ -199,7 +196,6 @@ def test_darts_gennape_size_network():
 
 
 # ------------------------------------------------------------------------------ loaders
-@needs_data
 def test_nb201_loaders():
     records = load("nb201")
     assert len(records) == 15_625 and len({r.spec for r in records}) == 15_625
@@ -211,7 +207,6 @@ def test_nb201_loaders():
     assert min(r.accuracy for r in no_none) > 40
 
 
-@needs_data
 def test_nb301_loader():
     records = load("nb301")
     assert len(records) == 725 and len({r.spec for r in records}) == 725

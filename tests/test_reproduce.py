@@ -11,7 +11,6 @@ import pytest
 import torch
 
 from gennape import reproduce as rp
-from gennape.data import DataError, load
 from gennape.errors import GennapeError
 from gennape.estimator import Estimator
 
@@ -19,19 +18,8 @@ torch.set_num_threads(1)
 SETS = ["transnas_micro/class_scene", "transnas_macro/class_object"]
 
 
-def data_available() -> bool:
-    try:
-        for name in ("nb101", *SETS):
-            load(name)
-    except DataError:
-        return False
-    return True
-
-
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    if not data_available():
-        pytest.skip("labelled data not found")
     root = tmp_path_factory.mktemp("reproduce")
     kwargs = {"seeds": [0], "quick": True, "runs_dir": root / "runs", "datasets": SETS,
               "weights_dir": root / "weights", "max_records": 150, "epochs": 1}

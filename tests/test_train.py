@@ -9,7 +9,6 @@ import pytest
 import torch
 from random_graphs import random_networks
 
-from gennape.data import DataError, load
 from gennape.estimator import ENSEMBLE, Estimator
 from gennape.model import laplacian_spectra
 from gennape.train import (
@@ -23,14 +22,6 @@ from gennape.train import (
 )
 
 torch.set_num_threads(1)
-
-
-def nb101_available() -> bool:
-    try:
-        load("nb101")
-    except DataError:
-        return False
-    return True
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +83,6 @@ def test_end_to_end_gnns_train_on_graphs(graphs, conv):
     assert member.args["conv"] == conv
 
 
-@pytest.mark.skipif(not nb101_available(), reason="NB-101 data not found")
 def test_quick_preset_end_to_end_and_resume(tmp_path, caplog):
     config = TrainConfig.quick()
     est = train_estimator(config, seed=0, out_dir=tmp_path)
