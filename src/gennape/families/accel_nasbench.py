@@ -19,10 +19,17 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ..errors import SpecError
-from ..graph import ComputeGraph
-from .base import Family, register
-from .mobile_blocks import (Classifier, ConvBNAct, GlobalAvgPool, Layer, MBConv, SqueezeExcite, make_divisible,
-                            plan_graph, plan_module)
+from .base import register
+from .mobile_blocks import (
+    Classifier,
+    ConvBNAct,
+    GlobalAvgPool,
+    Layer,
+    MBConv,
+    PlanFamily,
+    SqueezeExcite,
+    make_divisible,
+)
 
 EXPANDS = (1, 4, 6)
 KERNELS = (3, 5)
@@ -86,7 +93,7 @@ def accel_plan(spec: AccelSpec) -> list[Layer]:
     return plan + [ConvBNAct(BLOCK_PLAN[-1][1], HEAD, 1, act=ACT), GlobalAvgPool(), Classifier(HEAD, 1000, 0.2)]
 
 
-class AccelNASBench(Family):
+class AccelNASBench(PlanFamily):
     name = "accel_nasbench"
 
     def __init__(self):
@@ -105,11 +112,8 @@ class AccelNASBench(Family):
     def format(self, spec: AccelSpec) -> str:
         return "_".join(f"e{e}k{k}l{n}s{int(se)}" for e, k, n, se in spec.blocks)
 
-    def build(self, spec: AccelSpec):
-        return plan_module(accel_plan(spec))
-
-    def to_graph(self, spec: AccelSpec) -> ComputeGraph:
-        return plan_graph(accel_plan(spec), self.input_shape(spec), self.format(spec))
+    def plan(self, spec: AccelSpec) -> list[Layer]:
+        return accel_plan(spec)
 
     def input_shape(self, spec: AccelSpec) -> tuple[int, int, int]:
         return (3, RESOLUTION, RESOLUTION)

@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from ..graph import ComputeGraph, GraphBuilder, Tensor
+from .base import Family
 
 #: graph op name -> torch activation module (the names ``from_torch`` gives these modules)
 ACTIVATIONS: dict[str, type[nn.Module]] = {
@@ -49,6 +50,23 @@ def plan_graph(plan: Sequence[Layer], input_shape: tuple[int, int, int], name: s
     b = GraphBuilder(name)
     b.output(Chain(tuple(plan)).graph(b, b.input(input_shape)))
     return b.build()
+
+
+class PlanFamily(Family):
+    """A family whose networks are plans of layers: ``build`` and ``to_graph`` both read
+    :meth:`plan`, so the module and the graph cannot drift apart. Specs carry their resolution."""
+
+    def plan(self, spec) -> Sequence[Layer]:
+        raise NotImplementedError
+
+    def build(self, spec) -> nn.Sequential:
+        return plan_module(self.plan(spec))
+
+    def to_graph(self, spec) -> ComputeGraph:
+        return plan_graph(self.plan(spec), self.input_shape(spec), self.format(spec))
+
+    def input_shape(self, spec) -> tuple[int, int, int]:
+        return (3, spec.resolution, spec.resolution)
 
 
 @dataclass(frozen=True)

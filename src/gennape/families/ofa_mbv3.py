@@ -18,10 +18,17 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ..errors import SpecError
-from ..graph import ComputeGraph
-from .base import Family, register
-from .mobile_blocks import (Classifier, ConvBNAct, GlobalAvgPool, Layer, MBConv, SqueezeExcite, make_divisible,
-                            plan_graph, plan_module)
+from .base import register
+from .mobile_blocks import (
+    Classifier,
+    ConvBNAct,
+    GlobalAvgPool,
+    Layer,
+    MBConv,
+    PlanFamily,
+    SqueezeExcite,
+    make_divisible,
+)
 
 KERNELS = (3, 5, 7)
 EXPANDS = (3, 4, 6)
@@ -179,7 +186,7 @@ def mobilenet_v3_plan(spec: MobileNetV3Spec) -> list[Layer]:
                    Classifier(feature_mix, 1000, dropout=0.1)]
 
 
-class OFAMobileNetV3(Family):
+class OFAMobileNetV3(PlanFamily):
     """OFA-MobileNetV3 at one width (GENNAPE uses 1.2; the labelled data is 1.0), sampled at
     ``resolutions``."""
     name = "ofa_mbv3"
@@ -199,14 +206,8 @@ class OFAMobileNetV3(Family):
     def format(self, spec: MobileNetV3Spec) -> str:
         return f"r{spec.resolution}_w{spec.width:.1f}_{format_stages(spec.stages)}"
 
-    def build(self, spec: MobileNetV3Spec):
-        return plan_module(mobilenet_v3_plan(spec))
-
-    def to_graph(self, spec: MobileNetV3Spec) -> ComputeGraph:
-        return plan_graph(mobilenet_v3_plan(spec), self.input_shape(spec), self.format(spec))
-
-    def input_shape(self, spec: MobileNetV3Spec) -> tuple[int, int, int]:
-        return (3, spec.resolution, spec.resolution)
+    def plan(self, spec: MobileNetV3Spec) -> list[Layer]:
+        return mobilenet_v3_plan(spec)
 
     def sample(self, rng: random.Random) -> MobileNetV3Spec:
         return MobileNetV3Spec(sample_stages(rng, STAGE_DEPTHS), rng.choice(self.resolutions), self.width)

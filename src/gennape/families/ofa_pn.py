@@ -14,12 +14,31 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ..errors import SpecError
-from ..graph import ComputeGraph
-from .base import Family, register
-from .mobile_blocks import Classifier, ConvBNAct, GlobalAvgPool, Layer, MBConv, make_divisible, plan_graph, plan_module
-from .ofa_mbv3 import (DEPTHS, EXPANDS, KERNELS, PREDICTOR_RESOLUTIONS, Stages, check_resolution, check_stages,
-                       format_stages, mutate_stages, parse_stages, sample_stages, stages_from_slots,
-                       step_resolution)
+from .base import register
+from .mobile_blocks import (
+    Classifier,
+    ConvBNAct,
+    GlobalAvgPool,
+    Layer,
+    MBConv,
+    PlanFamily,
+    make_divisible,
+)
+from .ofa_mbv3 import (
+    DEPTHS,
+    EXPANDS,
+    KERNELS,
+    PREDICTOR_RESOLUTIONS,
+    Stages,
+    check_resolution,
+    check_stages,
+    format_stages,
+    mutate_stages,
+    parse_stages,
+    sample_stages,
+    stages_from_slots,
+    step_resolution,
+)
 
 WIDTH = 1.3
 # (base width, stride of the first block) of the six stages
@@ -61,7 +80,7 @@ def proxyless_plan(spec: ProxylessSpec) -> list[Layer]:
     return plan + [ConvBNAct(c, feature_mix, 1, act="relu6"), GlobalAvgPool(), Classifier(feature_mix, 1000, 0.1)]
 
 
-class OFAProxylessNAS(Family):
+class OFAProxylessNAS(PlanFamily):
     name = "ofa_pn"
 
     def __init__(self, resolutions: Sequence[int] = PREDICTOR_RESOLUTIONS):
@@ -78,14 +97,8 @@ class OFAProxylessNAS(Family):
     def format(self, spec: ProxylessSpec) -> str:
         return f"r{spec.resolution}_{format_stages(spec.stages)}"
 
-    def build(self, spec: ProxylessSpec):
-        return plan_module(proxyless_plan(spec))
-
-    def to_graph(self, spec: ProxylessSpec) -> ComputeGraph:
-        return plan_graph(proxyless_plan(spec), self.input_shape(spec), self.format(spec))
-
-    def input_shape(self, spec: ProxylessSpec) -> tuple[int, int, int]:
-        return (3, spec.resolution, spec.resolution)
+    def plan(self, spec: ProxylessSpec) -> list[Layer]:
+        return proxyless_plan(spec)
 
     def sample(self, rng: random.Random) -> ProxylessSpec:
         return ProxylessSpec(sample_stages(rng, STAGE_DEPTHS), rng.choice(self.resolutions))

@@ -22,10 +22,18 @@ import torch
 from torch import nn
 
 from ..errors import SpecError
-from ..graph import ComputeGraph, GraphBuilder, Tensor
-from .base import Family, register
-from .mobile_blocks import (Chain, Classifier, ConvBNAct, GlobalAvgPool, Layer, Residual, make_divisible, plan_graph,
-                            plan_module)
+from ..graph import GraphBuilder, Tensor
+from .base import register
+from .mobile_blocks import (
+    Chain,
+    Classifier,
+    ConvBNAct,
+    GlobalAvgPool,
+    Layer,
+    PlanFamily,
+    Residual,
+    make_divisible,
+)
 from .ofa_mbv3 import PREDICTOR_RESOLUTIONS, check_resolution, step_resolution
 
 EXPANDS = (0.2, 0.25, 0.35)
@@ -158,7 +166,7 @@ def resnet_plan(spec: ResNetSpec) -> list[Layer]:
     return plan + [GlobalAvgPool(), Classifier(c, 1000)]
 
 
-class OFAResNet50(Family):
+class OFAResNet50(PlanFamily):
     name = "ofa_resnet"
 
     def __init__(self, resolutions: Sequence[int] = PREDICTOR_RESOLUTIONS):
@@ -182,14 +190,8 @@ class OFAResNet50(Family):
         stages = "_".join("e" + ".".join(f"{round(e * 100)}" for e in stage) for stage in spec.stages)
         return f"r{spec.resolution}_d{spec.stem_depth}_w{''.join(map(str, spec.widths))}_{stages}"
 
-    def build(self, spec: ResNetSpec):
-        return plan_module(resnet_plan(spec))
-
-    def to_graph(self, spec: ResNetSpec) -> ComputeGraph:
-        return plan_graph(resnet_plan(spec), self.input_shape(spec), self.format(spec))
-
-    def input_shape(self, spec: ResNetSpec) -> tuple[int, int, int]:
-        return (3, spec.resolution, spec.resolution)
+    def plan(self, spec: ResNetSpec) -> list[Layer]:
+        return resnet_plan(spec)
 
     def sample(self, rng: random.Random) -> ResNetSpec:
         """OFA's sampler: stem depth, every extra depth, every e slot and every width index uniform

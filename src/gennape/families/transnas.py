@@ -26,7 +26,17 @@ from typing import Iterator
 from ..errors import SpecError
 from . import gennape_blocks as gb
 from .base import Family, register
-from .gennape_blocks import BN, Act, Conv, Dag, GlobalPool, Linear, Node, ShiftPad, ZeroOp
+from .gennape_blocks import (
+    BN,
+    Act,
+    Conv,
+    Dag,
+    GlobalPool,
+    Linear,
+    Node,
+    ShiftPad,
+    ZeroOp,
+)
 
 TASK_OUTPUTS = {"class_object": 100, "class_scene": 63, "room_layout": 9}
 BASE_WIDTH = 64
