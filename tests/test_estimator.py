@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from gennape.estimator import (
     GNNMember,
     PairwiseMember,
     RegressionMember,
+    _normalised_ranks,
 )
 from gennape.metrics import kendall_tau
 from gennape.model import FlopsAwareTransform, FuzzyCMeans, GraphEncoder
@@ -71,19 +73,37 @@ def test_predict_never_raises_on_odd_graphs_and_returns_finite_scores(est):
     assert np.isfinite(est.predict_accuracy(odd)).all()
 
 
-def test_predict_of_one_graph_matches_its_batched_score(est, graphs):
+def test_nb101_scale_scores_one_graph_as_in_a_batch(est, graphs):
+    est = copy.copy(est)
+    est.common_scale = "nb101"
     batched = est.predict(graphs)
     assert est.predict(graphs[7:8]) == pytest.approx(batched[7:8], abs=1e-3)  # float32 summation order
     assert est.predict([]).shape == (0,)
 
 
-def test_ensemble_is_weighted_mean_of_standardised_member_scores(est, graphs):
+def test_rank_scale_ranks_within_one_call(est, graphs):
+    assert est.common_scale == "rank"
+    assert est.predict(graphs[7:8]) == pytest.approx([0.5])
+    assert est.predict([]).shape == (0,)
+    scores = est.member_scores(graphs, list(est.weights))
+    n = len(graphs)
+    expected = np.mean([(np.argsort(np.argsort(scores[m])) + 0.5) / n for m in est.weights], axis=0)
+    assert est.predict(graphs) == pytest.approx(expected)  # no ties among these scores
+    with pytest.raises(GennapeError, match="unknown common scale 'zscore'"):
+        Estimator(est.encoder, est.fcm, est.transform, est.accuracy_stats, est.members, common_scale="zscore")
+
+
+def test_normalised_ranks_share_ties():
+    assert _normalised_ranks(np.array([3.0, 1.0, 3.0, 2.0])) == pytest.approx(np.array([3.5, 1, 3.5, 2]) / 4 - 0.125)
+
+
+def test_ensemble_is_weighted_mean_of_member_scores_on_the_common_scale(est, graphs):
     est = Estimator(est.encoder, est.fcm, est.transform, est.accuracy_stats, est.members, est.scales,
-                    weights={"cl_t": 3.0, "flops": 1.0})
+                    weights={"cl_t": 3.0, "flops": 1.0}, common_scale="nb101")
     scores = est.member_scores(graphs, ["cl_t", "flops"])
     expected = 0.75 * est.standardise("cl_t", scores["cl_t"]) + 0.25 * est.standardise("flops", scores["flops"])
     assert est.predict(graphs) == pytest.approx(expected)
-    # the common scale: every member has mean 0, std 1 on the graphs its scales came from
+    # NB-101 z-scores: every member has mean 0, std 1 on the graphs its scales came from
     z = est.standardise("kgnn", est.predict(graphs, member="kgnn"))
     assert z.mean() == pytest.approx(0, abs=1e-6) and z.std() == pytest.approx(1, abs=1e-5)
 
@@ -112,6 +132,7 @@ def test_save_load_round_trip_gives_identical_predictions(est, graphs, tmp_path)
     for member in est.members:
         np.testing.assert_array_equal(loaded.predict(graphs, member=member), est.predict(graphs, member=member))
     np.testing.assert_array_equal(loaded.predict(graphs), est.predict(graphs))
+    assert loaded.common_scale == est.common_scale
 
 
 def test_load_refuses_other_feature_versions(est, tmp_path):

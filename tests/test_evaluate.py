@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -49,8 +51,11 @@ def family():
 def test_method_scores_match_the_estimator_and_the_graphs(estimator, family):
     graphs, _ = family
     scores = evaluate.method_scores(estimator, graphs, evaluate.methods_of(estimator))
-    assert set(scores) == {*estimator.members, "gennape", "params"}
+    assert set(scores) == {*estimator.members, "gennape", "gennape_nb101", "params"}
     np.testing.assert_allclose(scores["gennape"], estimator.predict(graphs), rtol=1e-6, atol=1e-9)
+    as_nb101 = copy.copy(estimator)
+    as_nb101.common_scale = "nb101"
+    np.testing.assert_allclose(scores["gennape_nb101"], as_nb101.predict(graphs), rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(scores["cl_t"], estimator.predict(graphs, member="cl_t"), rtol=1e-6)
     assert np.array_equal(scores["flops"], [g.flops for g in graphs])
     assert np.array_equal(scores["params"], [g.params for g in graphs])

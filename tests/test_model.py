@@ -161,6 +161,22 @@ def test_unseen_ops_start_with_zero_embedding():
 
 
 # ------------------------------------------------------------------ spectra
+def test_gennape_node_features_read_only_shape_kernel_and_bias(graphs):
+    """The ablation variant sees the paper's node description only: changing a cost or class column
+    leaves its embedding unchanged, changing a shape column does not; its op embedding is random."""
+    torch.manual_seed(0)
+    encoder = GraphEncoder(dim=16, num_layers=2, features="gennape").eval()
+    assert encoder.embedding.op_embedding.weight.abs().sum() > 0
+    batch = graphs_to_batch(graphs[:4])
+    base = encoder(batch)
+    for column, changes in (("macs", False), ("class", False), ("log_shape", False), ("shape", True)):
+        edited = batch.clone()
+        edited.x[:, FEATURE_SLICES[column]] += 0.5
+        assert (not torch.allclose(encoder(edited), base)) == changes, column
+    with pytest.raises(GennapeError, match="unknown node features 'onehot'"):
+        GraphEncoder(features="onehot")
+
+
 def test_spectrum_of_a_path_graph():
     n = 30
     expected = 1 - np.cos(np.pi * np.arange(n) / (n - 1))  # normalised Laplacian of the path P_n

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
 import typer
 
 from .errors import GennapeError
@@ -40,9 +41,11 @@ def demo() -> None:
 
 
 def _print_estimates(graphs, estimator) -> None:
+    """One line per graph, best first: the ensemble score ranks the graphs within this one call."""
     scores, accuracy = estimator.predict(graphs), estimator.predict_accuracy(graphs)
     typer.echo(f"{'model':<26}{'nodes':>7}{'MFLOPs (MACs)':>15}{'M params':>10}{'score':>8}{'acc. %':>8}  ops")
-    for g, score, acc in zip(graphs, scores, accuracy):
+    for i in np.argsort(-scores, kind="stable"):
+        g, score, acc = graphs[i], scores[i], accuracy[i]
         ops = sorted(set(g.ops))
         typer.echo(f"{g.name[:25]:<26}{g.num_nodes:>7}{g.flops / 1e6:>15,.1f}{g.params / 1e6:>10.3f}{score:>8.2f}"
                    f"{acc:>8.2f}  {', '.join(ops[:8])}{' ...' if len(ops) > 8 else ''}")
@@ -68,8 +71,7 @@ def predict(paths: list[Path] = typer.Argument(..., help=".onnx files, saved .np
             typer.secho(f"{f}: {e}", fg=typer.colors.RED, err=True)
     if not graphs:
         _fail(GennapeError(f"no model could be read from {', '.join(map(str, paths))}"))
-    order = (-load_pretrained().predict(graphs)).argsort()
-    _print_estimates([graphs[i] for i in order], load_pretrained())
+    _print_estimates(graphs, load_pretrained())
     if failed:
         raise typer.Exit(code=2)
 
@@ -153,14 +155,17 @@ def train(out: Path = typer.Argument(..., help="folder for checkpoints, estimato
 def reproduce(seed: list[int] = typer.Option([0, 1, 2, 3, 4], help="seeds to run (repeat the option)"),
               out: Path = typer.Option(Path("results"), help="folder for tables, plots and raw numbers"),
               quick: bool = typer.Option(False, help="tiny settings that only exercise the pipeline"),
-              ship: bool = typer.Option(True, help="save the best seed's estimator as the shipped weights")) -> None:
+              preset: str = typer.Option("default", help="training preset: default, paper or gennape_features"),
+              ship: bool = typer.Option(True, help="save the best seed's estimator as the shipped weights "
+                                                   "(the default preset only)")) -> None:
     """Train on NAS-Bench-101 and evaluate on every labelled family (the paper's Tables 3-6);
     resumable: finished seeds and stages are skipped."""
     from .estimator import WEIGHTS_DIR
     from .reproduce import reproduce as run
 
     try:
-        run(out, tuple(seed), quick, weights_dir=WEIGHTS_DIR if ship else None)
+        run(out, tuple(seed), quick, preset=preset,
+            weights_dir=WEIGHTS_DIR if ship and preset == "default" and not quick else None)
     except GennapeError as e:
         _fail(e)
 

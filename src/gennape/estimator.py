@@ -16,11 +16,16 @@ flops              log10(1 + MACs)                                              
 cl_fcm, cl         as cl_fcm_t / cl_t but regressing standardised raw accuracy       accuracy (%)
 =================  ================================================================  ==============
 
-**Common scale.** Each member's score s is standardised with the mean and std of that member's
-scores on the NB-101 validation-1 graphs (stored in the JSON): z = (s - mean) / std. The ensemble
-score is the weighted mean of the members' z, so it is defined for a single graph and is a ranking
-score (higher is better), not an accuracy. Weights: equal zero-shot; after :meth:`Estimator.fine_tune`,
-softmax of each member's Kendall tau on the fine-tuning samples.
+**Common scale.** Members score in different units, so each member's scores are first put on a
+common scale, then averaged with the ensemble weights (equal zero-shot; after
+:meth:`Estimator.fine_tune`, softmax of each member's Kendall tau on the fine-tuning samples).
+``common_scale="rank"`` (the default, GENNAPE's inferred rule): each member's scores become
+normalised ranks within the graphs of one call, (rank - 0.5) / n in (0, 1), so every member has the
+same influence on every family; scores therefore compare graphs *within* one call only.
+``common_scale="nb101"``: z-scores w.r.t. the member's scores on the NB-101 validation-1 graphs (stored
+in the JSON), defined for a single graph, but equal influence holds only on NB-101: on a family
+whose inverse-Eq. 5 accuracies spread ten times wider than NB-101's, the Eq. 5 members dominate.
+Either way the ensemble score ranks (higher is better); it is not an accuracy.
 
 **Accuracy.** :meth:`Estimator.predict_accuracy` is CL+FCM+T's output through the inverse of Eq. 5
 with NB-101 training statistics: it is calibrated to NB-101 (CIFAR-10, 108 epochs) and is a rough
@@ -61,6 +66,7 @@ from .model import (
 )
 
 FORMAT_VERSION = 1
+COMMON_SCALES = ("rank", "nb101")
 ENSEMBLE = ("cl_fcm_t", "cl_t", "cl_pairwise_fcm", "cl_pairwise", "kgnn", "flops")
 CALIBRATED_MEMBER = "cl_fcm_t"
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -84,11 +90,11 @@ class GNNRegressor(nn.Module):
 
     CONVS = ("kgnn", "gcn", "gin")
 
-    def __init__(self, conv: str = "kgnn", dim: int = 32, num_layers: int = 6):
+    def __init__(self, conv: str = "kgnn", dim: int = 32, num_layers: int = 6, features: str = "attributes"):
         super().__init__()
         if conv not in self.CONVS:
             raise GennapeError(f"unknown GNN convolution {conv!r}; choose one of {', '.join(self.CONVS)}")
-        self.embedding = NodeEmbedding(dim)
+        self.embedding = NodeEmbedding(dim, features=features)
         self.convs = nn.ModuleList(_conv(conv, dim) for _ in range(num_layers))
         self.post = nn.Sequential(nn.Linear(dim, dim), nn.Linear(dim, dim), nn.ReLU(), nn.Linear(dim, dim),
                                   nn.Linear(dim, dim), nn.Linear(dim, 1))
@@ -163,10 +169,10 @@ class GNNMember(Member):
 
     target = "accuracy"
 
-    def __init__(self, conv: str = "kgnn", dim: int = 32, num_layers: int = 6):
+    def __init__(self, conv: str = "kgnn", dim: int = 32, num_layers: int = 6, features: str = "attributes"):
         super().__init__()
-        self.args = {"conv": conv, "dim": dim, "num_layers": num_layers}
-        self.gnn = GNNRegressor(conv, dim, num_layers)
+        self.args = {"conv": conv, "dim": dim, "num_layers": num_layers, "features": features}
+        self.gnn = GNNRegressor(conv, dim, num_layers, features)
 
     def spec(self) -> dict:
         return {"kind": "gnn", **self.args}
@@ -203,12 +209,16 @@ class Estimator:
     ``transform``: Eq. 5 with NB-101 training statistics. ``accuracy_stats``: (mean, std) in percent
     of NB-101 training accuracies, the scale of the members that regress raw accuracy. ``scales``:
     member -> (mean, std) of its scores on NB-101 validation-1. ``weights``: ensemble member -> weight.
+    ``common_scale``: how member scores are made comparable, "rank" or "nb101" (module docstring).
     """
 
     def __init__(self, encoder: GraphEncoder, fcm: FuzzyCMeans, transform: FlopsAwareTransform,
                  accuracy_stats: tuple[float, float], members: dict[str, Member],
                  scales: dict[str, tuple[float, float]] | None = None, weights: dict[str, float] | None = None,
-                 info: dict | None = None):
+                 info: dict | None = None, common_scale: str = "rank"):
+        if common_scale not in COMMON_SCALES:
+            raise GennapeError(f"unknown common scale {common_scale!r}; choose one of {', '.join(COMMON_SCALES)}")
+        self.common_scale = common_scale
         self.encoder = encoder.eval()
         self.fcm = fcm
         self.transform = transform
@@ -222,15 +232,21 @@ class Estimator:
 
     # --- prediction ----------------------------------------------------------------------------
     def predict(self, graphs: Sequence[ComputeGraph], member: str | None = None) -> np.ndarray:
-        """(len(graphs),) float64 scores, higher = better: the weighted ensemble of standardised
-        member scores, or one ``member``'s score in its own unit (see the module docstring)."""
+        """(len(graphs),) float64 scores, higher = better: the weighted ensemble of the members'
+        scores on the common scale, or one ``member``'s score in its own unit (module docstring)."""
         if member is not None:
             return self.member_scores(graphs, [member])[member]
-        scores = self.member_scores(graphs, list(self.weights))
+        return self.combine(self.member_scores(graphs, list(self.weights)))
+
+    def combine(self, scores: dict[str, np.ndarray], common_scale: str | None = None) -> np.ndarray:
+        """The ensemble score from ``scores`` ({member: scores of the same graphs}, every weighted
+        member included), on ``common_scale`` (default: this estimator's)."""
+        scale = common_scale or self.common_scale
         total = sum(self.weights.values())
-        ensemble = np.zeros(len(graphs))
+        ensemble = np.zeros(len(next(iter(scores.values()))))
         for name, w in self.weights.items():
-            ensemble += w / total * self.standardise(name, scores[name])
+            s = np.asarray(scores[name], dtype=np.float64)
+            ensemble += w / total * (_normalised_ranks(s) if scale == "rank" else self.standardise(name, s))
         return ensemble
 
     def predict_accuracy(self, graphs: Sequence[ComputeGraph]) -> np.ndarray:
@@ -238,7 +254,7 @@ class Estimator:
         return self.member_scores(graphs, [CALIBRATED_MEMBER])[CALIBRATED_MEMBER]
 
     def standardise(self, member: str, scores: np.ndarray) -> np.ndarray:
-        """A member's scores on the common scale (z-scores w.r.t. its NB-101 validation-1 scores)."""
+        """A member's scores as z-scores w.r.t. its NB-101 validation-1 scores."""
         mean, std = self.scales.get(member, (0.0, 1.0))
         return (np.asarray(scores, dtype=np.float64) - mean) / std
 
@@ -328,7 +344,7 @@ class Estimator:
                 "accuracy_stats": {"mean": self.accuracy_stats[0], "std": self.accuracy_stats[1]},
                 "members": {name: m.spec() for name, m in self.members.items()},
                 "scales": {name: {"mean": s[0], "std": s[1]} for name, s in self.scales.items()},
-                "weights": self.weights, "info": self.info}
+                "weights": self.weights, "common_scale": self.common_scale, "info": self.info}
         (directory / "estimator.json").write_text(json.dumps(meta, indent=1))
         return directory
 
@@ -358,12 +374,26 @@ class Estimator:
         return cls(encoder, FuzzyCMeans.from_centers(np.array(meta["fcm"]["centers"]), m=meta["fcm"]["m"]),
                    FlopsAwareTransform.from_dict(meta["label_transform"]),
                    (meta["accuracy_stats"]["mean"], meta["accuracy_stats"]["std"]), members,
-                   {n: (s["mean"], s["std"]) for n, s in meta["scales"].items()}, meta["weights"], meta["info"])
+                   {n: (s["mean"], s["std"]) for n, s in meta["scales"].items()}, meta["weights"], meta["info"],
+                   meta.get("common_scale", "nb101"))  # files from before the rank scale used z-scores
 
 
 def load_pretrained() -> Estimator:
     """The estimator shipped with gennape (trained on NB-101; see ``weights/estimator.json``)."""
     return Estimator.load(WEIGHTS_DIR)
+
+
+def _normalised_ranks(scores: np.ndarray) -> np.ndarray:
+    """(rank - 0.5) / n with ties sharing their mean rank: in (0, 1), 0.5 for a single graph."""
+    order = np.argsort(scores, kind="stable")
+    sorted_scores = scores[order]
+    first = np.r_[True, sorted_scores[1:] != sorted_scores[:-1]]
+    group = np.cumsum(first) - 1
+    starts = np.flatnonzero(first)
+    ends = np.r_[starts[1:], len(scores)]
+    ranks = np.empty(len(scores))
+    ranks[order] = ((starts + ends + 1) / 2.0)[group]  # mean of the 1-based ranks starts+1 .. ends
+    return (ranks - 0.5) / max(len(scores), 1)
 
 
 def _prefixed(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:

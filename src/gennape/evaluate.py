@@ -3,7 +3,9 @@ every estimator member, the ensemble and the cheap baselines on one labelled fam
 NB-101 in-family numbers on validation-2.
 
 Methods are named as estimator members (``cl_fcm_t``, ``kgnn``, ...), ``"gennape"`` (the
-ensemble), and the cheap baselines ``"flops"`` (the graph's multiply-adds) and ``"params"``.
+ensemble on the estimator's common scale), ``"gennape_nb101"`` (the same members combined as NB-101
+z-scores, the other common scale, reported beside it), and the cheap baselines ``"flops"`` (the
+graph's multiply-adds) and ``"params"``.
 MAE (percentage points) is reported only for methods whose output is an accuracy in percent:
 the Eq. 5 members through the inverse transform and the raw-accuracy regressors directly (see
 :func:`calibrated`). Accuracies are in percent throughout.
@@ -21,15 +23,17 @@ from .graph.compute_graph import ComputeGraph
 from .metrics import summary
 
 ENSEMBLE_METHOD = "gennape"
+#: ensemble variants: method -> common scale (None: the estimator's own)
+ENSEMBLES = {ENSEMBLE_METHOD: None, "gennape_nb101": "nb101"}
 #: methods scored from the graph alone, no estimator needed
 CHEAP_BASELINES = {"flops": lambda g: float(g.flops), "params": lambda g: float(g.params)}
 
 
 def methods_of(est: Estimator) -> list[str]:
     """Every method ``est`` can be evaluated with: its members (the ``flops`` member is the cheap
-    baseline of the same name: log10(1 + MACs) ranks as MACs do), the ensemble, the cheap baselines."""
+    baseline of the same name: log10(1 + MACs) ranks as MACs do), the ensembles, the cheap baselines."""
     members = [m for m in est.members if m not in CHEAP_BASELINES]
-    return [*members, ENSEMBLE_METHOD, *CHEAP_BASELINES]
+    return [*members, *ENSEMBLES, *CHEAP_BASELINES]
 
 
 def calibrated(est: Estimator, method: str) -> bool:
@@ -50,20 +54,19 @@ def finetune_split(n: int, seed: int, k: int = 50) -> tuple[np.ndarray, np.ndarr
 def method_scores(est: Estimator, graphs: Sequence[ComputeGraph], methods: Sequence[str]) -> dict[str, np.ndarray]:
     """{method: (len(graphs),) scores, higher = better}. One encoder pass serves every member and
     the ensemble (combined exactly as :meth:`Estimator.predict` does)."""
-    unknown = [m for m in methods if m not in (*est.members, ENSEMBLE_METHOD, *CHEAP_BASELINES)]
+    unknown = [m for m in methods if m not in (*est.members, *ENSEMBLES, *CHEAP_BASELINES)]
     if unknown:
         raise GennapeError(f"unknown method(s) {', '.join(unknown)}; known: {', '.join(methods_of(est))}")
     wanted = [m for m in methods if m in est.members and m not in CHEAP_BASELINES]
-    if ENSEMBLE_METHOD in methods:
+    if any(m in ENSEMBLES for m in methods):
         wanted += [m for m in est.weights if m not in wanted]
     member = est.member_scores(graphs, wanted) if wanted else {}
     out = {}
     for m in methods:
         if m in CHEAP_BASELINES:
             out[m] = np.array([CHEAP_BASELINES[m](g) for g in graphs])
-        elif m == ENSEMBLE_METHOD:
-            total = sum(est.weights.values())
-            out[m] = sum(w / total * est.standardise(n, member[n]) for n, w in est.weights.items())
+        elif m in ENSEMBLES:
+            out[m] = est.combine(member, ENSEMBLES[m])
         else:
             out[m] = member[m]
     return out

@@ -4,7 +4,7 @@ and 50-shot on every labelled family, write the seed's numbers to ``results/raw/
 then aggregate every finished seed into the paper-shaped Markdown tables, draw the plots, and ship
 the seed with the best NB-101 validation-2 ensemble Spearman as the package's weights.
 
-Resumable at three levels: training stages (checkpoints in ``runs/reproduce/nb101_seed{seed}``), data sets
+Resumable at three levels: training stages (checkpoints in ``runs/reproduce/<preset>/nb101_seed{seed}``), data sets
 within a seed (``evaluation.json`` there), and whole seeds (``results/raw/seed{seed}.json`` is
 skipped when it was made with the same settings). Progress goes to ``results/reproduce.log``.
 """
@@ -112,7 +112,8 @@ PAPER_TABLE6 = {  # NDCG@10, same columns
 
 METHOD_NAMES = {"cl_fcm_t": "CL+FCM+T", "cl_t": "CL+T", "cl_fcm": "CL+FCM", "cl": "CL",
                 "cl_pairwise_fcm": "CL+Pairwise+FCM", "cl_pairwise": "CL+Pairwise", "kgnn": "k-GNN", "gcn": "GCN",
-                "gin": "GIN", "gennape": "GENNAPE", "flops": "FLOPs", "params": "params"}
+                "gin": "GIN", "gennape": "GENNAPE",
+                "gennape_nb101": "GENNAPE (NB-101 z-scores)", "flops": "FLOPs", "params": "params"}
 METHOD_ORDER = tuple(METHOD_NAMES)
 
 
@@ -149,11 +150,11 @@ def with_baselines(est: Estimator, run_dir: Path, config: TrainConfig) -> Estima
     but does not ship, for reporting; the ensemble is unchanged."""
     extra = {}
     for conv in config.baselines:
-        member = GNNMember(conv, config.dim, config.num_layers)
+        member = GNNMember(conv, config.dim, config.num_layers, config.node_features)
         member.load_state_dict(load_file(run_dir / f"{conv}.safetensors"))
         extra[conv] = member
     return Estimator(est.encoder, est.fcm, est.transform, est.accuracy_stats, {**est.members, **extra},
-                     est.scales, est.weights, est.info)
+                     est.scales, est.weights, est.info, est.common_scale)
 
 
 def run_seed(seed: int, config: TrainConfig, sets: Sequence[EvalSet], data: dict, run_dir: Path, *,
@@ -387,14 +388,16 @@ def draw_plots(run_dir: Path, est: Estimator, sets: Sequence[EvalSet], data: dic
 
 # --- the whole run ---------------------------------------------------------------------------------
 def reproduce(out_dir: str | os.PathLike = "results", seeds: Sequence[int] = SEEDS, quick: bool = False, *,
-              runs_dir: str | os.PathLike = "runs/reproduce", datasets: Sequence[str] | None = None,
+              preset: str = "default", runs_dir: str | os.PathLike = "runs/reproduce",
+              datasets: Sequence[str] | None = None,
               weights_dir: str | os.PathLike | None = WEIGHTS_DIR, max_records: int | None = None,
               epochs: int | None = None, k: int = 50) -> dict:
     """Run every missing seed of ``seeds``, then aggregate every finished seed in ``out_dir/raw`` made
     with the same settings into the tables, plots and README there, and save the best seed's
     estimator into ``weights_dir`` (None: ship nothing). ``quick``: :meth:`TrainConfig.quick`,
     ``QUICK_RECORDS`` networks per data set, ``QUICK_EPOCHS`` fine-tuning epochs (``max_records`` and
-    ``epochs`` override). ``datasets``: eval-set keys (default: all of :data:`EVAL_SETS`). Returns
+    ``epochs`` override); otherwise the :meth:`TrainConfig.preset` named ``preset``, whose runs
+    go to ``runs_dir/preset``. ``datasets``: eval-set keys (default: all of :data:`EVAL_SETS`). Returns
     the aggregate."""
     out, runs = Path(out_dir), Path(runs_dir)
     (out / "raw").mkdir(parents=True, exist_ok=True)
@@ -405,19 +408,20 @@ def reproduce(out_dir: str | os.PathLike = "results", seeds: Sequence[int] = SEE
     previous_level = root.level
     root.setLevel(logging.INFO)
     try:
-        return _reproduce(out, runs, seeds, quick, datasets, weights_dir, max_records, epochs, k)
+        config = TrainConfig.preset("quick" if quick else preset)
+        return _reproduce(out, runs / ("quick" if quick else preset), seeds, config, quick, datasets, weights_dir,
+                          max_records, epochs, k)
     finally:
         root.removeHandler(handler)
         root.setLevel(previous_level)
         handler.close()
 
 
-def _reproduce(out: Path, runs: Path, seeds, quick, datasets, weights_dir, max_records, epochs, k) -> dict:
+def _reproduce(out: Path, runs: Path, seeds, config, quick, datasets, weights_dir, max_records, epochs, k) -> dict:
     unknown = [d for d in datasets or () if d not in EVAL_SET_BY_KEY]
     if unknown:
         raise GennapeError(f"unknown evaluation set(s) {', '.join(unknown)}; known: {', '.join(EVAL_SET_BY_KEY)}")
     sets = [EVAL_SET_BY_KEY[d] for d in datasets] if datasets else list(EVAL_SETS)
-    config = TrainConfig.quick() if quick else TrainConfig()
     max_records = max_records if max_records is not None else (QUICK_RECORDS if quick else None)
     epochs = epochs if epochs is not None else (QUICK_EPOCHS if quick else 100)
     setup = settings(config, sets, k, epochs, max_records)
@@ -451,12 +455,13 @@ def _reproduce(out: Path, runs: Path, seeds, quick, datasets, weights_dir, max_r
             shipped = True
     else:
         log.warning("the run of the best seed %d is missing (%s): plots and weights not updated", best, run_dir)
-    _write_text(out / "README.md", readme(done, best, weights_dir if shipped else None, setup, quick))
+    options = "--quick" if quick else "" if runs.name == "default" else f"--preset {runs.name}"
+    _write_text(out / "README.md", readme(done, best, weights_dir if shipped else None, setup, options))
     log.info("tables written to %s; best seed %d", out, best)
     return agg
 
 
-def readme(results: dict[int, dict], best: int, shipped_to: Path | None, setup: dict, quick: bool) -> str:
+def readme(results: dict[int, dict], best: int, shipped_to: Path | None, setup: dict, options: str) -> str:
     seeds = sorted(results)
     timing = _table(["seed", "training in the last run (s)", "NB-101 evaluation (s)", "family evaluation (s)"],
                     [[str(s), f"{results[s]['seconds']['train']:.0f}", f"{results[s]['seconds']['nb101']:.0f}",
@@ -465,7 +470,7 @@ def readme(results: dict[int, dict], best: int, shipped_to: Path | None, setup: 
                   [[str(s), f"{results[s]['nb101_val2']['above']['gennape']['spearman']:.4f}"] for s in seeds])
     return f"""# Results
 
-Every file here is generated by `python -m gennape.reproduce{' --quick' if quick else ''}` (also
+Every file here is generated by `python -m gennape.reproduce{" " + options if options else ""}` (also
 `gennape reproduce`); nothing is typed in by hand except the paper's numbers, which sit beside ours.
 
 - `raw/seed{{N}}.json`: one seed's numbers (NB-101 validation-2, zero-shot and 50-shot metrics of every
@@ -486,7 +491,8 @@ metrics fine-tune the estimator (`Estimator.fine_tune`, {setup['epochs']} epoch(
 by `gennape.evaluate.finetune_split` from the seed alone, and evaluate on the rest. GCN and GIN are
 reported zero-shot and on NB-101 only (they are not ensemble members and are not fine-tuned).
 NB-201 CIFAR-100 and ImageNet16-120 rows score the CIFAR-10 graphs, as GENNAPE does.
-{"Quick preset: few networks and epochs; the numbers exercise the pipeline and mean nothing." if quick else ""}
+{"Quick preset: few networks and epochs; the numbers exercise the pipeline and mean nothing."
+ if options == "--quick" else ""}
 
 ## Shipped model
 
@@ -547,6 +553,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m gennape.reproduce", description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     parser.add_argument("--quick", action="store_true", help="tiny settings that only exercise the pipeline")
+    parser.add_argument("--preset", default="default", help="training preset: default, paper or gennape_features")
     parser.add_argument("--out-dir", default="results")
     parser.add_argument("--runs-dir", default="runs/reproduce")
     parser.add_argument("--datasets", nargs="+", choices=list(EVAL_SET_BY_KEY), help="evaluation sets (default all)")
@@ -556,7 +563,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
     parser.add_argument("--epochs", type=int, help="fine-tuning epochs (default 100; quick 2)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    return reproduce(args.out_dir, args.seeds, args.quick, runs_dir=args.runs_dir, datasets=args.datasets,
+    return reproduce(args.out_dir, args.seeds, args.quick, preset=args.preset, runs_dir=args.runs_dir,
+                     datasets=args.datasets,
                      weights_dir=None if args.no_ship else args.weights_dir, max_records=args.max_records,
                      epochs=args.epochs)
 

@@ -8,6 +8,12 @@ of the contrastive loss; it is inactive in eval mode.
 
 The op embedding starts at zero: an op that never occurs in training keeps a zero embedding, so it is
 described by its attribute features alone rather than by a random vector.
+
+``features="gennape"`` is the ablation of that design: the paper's node description only (op
+embedding with PyTorch's random initialisation, the six linear shape values, kernel size, bias), so
+an op NB-101 lacks (depthwise conv, hardswish, layernorm, ...) is a random, never-trained vector.
+The kernel stays a scalar in both variants; none of the labelled families has kernels above 7, so
+the paper's cap at 7 would not change any measured number.
 """
 
 from __future__ import annotations
@@ -22,35 +28,50 @@ from torch_geometric.nn import GraphConv, global_mean_pool
 
 from ..errors import GennapeError
 from ..graph.compute_graph import ComputeGraph
-from .features import FEATURE_VERSION, NUM_ATTRIBUTES, NUM_OPS, graphs_to_batch
+from .features import FEATURE_SLICES, FEATURE_VERSION, NUM_ATTRIBUTES, NUM_OPS, graphs_to_batch
+
+#: Attribute columns each node-feature variant reads (see the module docstring).
+NODE_FEATURES = {
+    "attributes": np.arange(NUM_ATTRIBUTES),
+    "gennape": np.concatenate([np.arange(NUM_ATTRIBUTES)[FEATURE_SLICES[k]] for k in ("shape", "kernel", "bias")]),
+}
 
 
 class NodeEmbedding(nn.Module):
     """(op ids, attribute features) -> ``dim``-wide node vectors: ``op_dim`` columns (default half)
-    from the op embedding table, the rest from a linear map of the attributes."""
+    from the op embedding table, the rest from a linear map of the attribute columns that
+    ``features`` (a key of :data:`NODE_FEATURES`) selects."""
 
-    def __init__(self, dim: int = 32, op_dim: int | None = None):
+    def __init__(self, dim: int = 32, op_dim: int | None = None, features: str = "attributes"):
         super().__init__()
         op_dim = dim // 2 if op_dim is None else op_dim
         if not 0 < op_dim < dim:
             raise GennapeError(f"op_dim must lie strictly between 0 and dim={dim}, got {op_dim}")
+        if features not in NODE_FEATURES:
+            raise GennapeError(f"unknown node features {features!r}; choose one of {', '.join(NODE_FEATURES)}")
+        self.features = features
         self.op_embedding = nn.Embedding(NUM_OPS, op_dim)
-        nn.init.zeros_(self.op_embedding.weight)
-        self.attributes = nn.Linear(NUM_ATTRIBUTES, dim - op_dim)
+        if features == "attributes":
+            nn.init.zeros_(self.op_embedding.weight)
+        self.register_buffer("columns", torch.as_tensor(NODE_FEATURES[features]), persistent=False)
+        self.attributes = nn.Linear(len(self.columns), dim - op_dim)
 
     def forward(self, op: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        if self.features != "attributes":
+            x = x[:, self.columns]
         return torch.cat([self.op_embedding(op), self.attributes(x)], dim=1)
 
 
 class GraphEncoder(nn.Module):
     """Computation graphs -> ``dim``-dimensional embeddings (k-GNN, tanh, mean pooling)."""
 
-    def __init__(self, dim: int = 32, num_layers: int = 6, op_dim: int | None = None, dropout: float = 0.0):
+    def __init__(self, dim: int = 32, num_layers: int = 6, op_dim: int | None = None, dropout: float = 0.0,
+                 features: str = "attributes"):
         super().__init__()
         self.dim = dim
-        self.embedding = NodeEmbedding(dim, op_dim)
+        self.embedding = NodeEmbedding(dim, op_dim, features)
         self.config = {"dim": dim, "num_layers": num_layers, "op_dim": self.embedding.op_embedding.embedding_dim,
-                       "dropout": dropout, "feature_version": FEATURE_VERSION}
+                       "dropout": dropout, "features": features, "feature_version": FEATURE_VERSION}
         self.convs = nn.ModuleList(GraphConv(dim, dim, aggr="add") for _ in range(num_layers))
         self.dropout = nn.Dropout(dropout)
 
