@@ -101,3 +101,19 @@ def test_aggregate_is_mean_and_sample_std_over_seeds():
 def test_unknown_evaluation_set_is_refused(tmp_path):
     with pytest.raises(GennapeError, match="unknown evaluation set.*imagenet"):
         rp.reproduce(tmp_path, seeds=[0], quick=True, runs_dir=tmp_path, datasets=["imagenet"], weights_dir=None)
+
+
+def test_comparison_of_two_presets_pairs_their_common_seeds(run, tmp_path):
+    root, kwargs, _ = run
+    reference = json.loads((root / "results" / "raw" / "seed0.json").read_text())
+    variant = json.loads(json.dumps(reference))
+    variant["setup"]["train"]["node_features"] = "gennape"
+    variant["sets"][SETS[0]]["zero_shot"]["kgnn"]["spearman"] = 0.123
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "seed0.json").write_text(json.dumps(variant))
+    rp._write_comparison(root / "results", tmp_path)
+    text = (tmp_path / "comparison.md").read_text()
+    assert "`node_features` 'attributes' -> 'gennape'" in text and "seed(s) 0" in text
+    ref_kgnn = reference["sets"][SETS[0]]["zero_shot"]["kgnn"]["spearman"]
+    assert f"{ref_kgnn:.3f} / 0.123" in text
+    assert "No seed finished under both" in rp.comparison({}, {0: variant}, ("a", "b"))
