@@ -153,18 +153,21 @@ def train(out: Path = typer.Argument(..., help="folder for checkpoints, estimato
 
 @app.command()
 def reproduce(seed: list[int] = typer.Option([0, 1, 2, 3, 4], help="seeds to run (repeat the option)"),
-              out: Path = typer.Option(Path("results"), help="folder for tables, plots and raw numbers"),
+              out: Optional[Path] = typer.Option(None, help="folder for tables, plots and raw numbers "
+                                                            "[default: results, or results/PRESET]"),
               quick: bool = typer.Option(False, help="tiny settings that only exercise the pipeline"),
               preset: str = typer.Option("default", help="training preset: default, paper or gennape_features"),
               ship: bool = typer.Option(True, help="save the best seed's estimator as the shipped weights "
-                                                   "(the default preset only)")) -> None:
+                                                   "(the default preset only)"),
+              compare_with: Optional[Path] = typer.Option(None, help="another results folder: write "
+                                                                      "comparison.md against its seeds")) -> None:
     """Train on NAS-Bench-101 and evaluate on every labelled family (the paper's Tables 3-6);
     resumable: finished seeds and stages are skipped."""
     from .estimator import WEIGHTS_DIR
     from .reproduce import reproduce as run
 
     try:
-        run(out, tuple(seed), quick, preset=preset,
+        run(out, tuple(seed), quick, preset=preset, compare_with=compare_with,
             weights_dir=WEIGHTS_DIR if ship and preset == "default" and not quick else None)
     except GennapeError as e:
         _fail(e)

@@ -415,20 +415,23 @@ def draw_plots(run_dir: Path, est: Estimator, sets: Sequence[EvalSet], data: dic
 
 
 # --- the whole run ---------------------------------------------------------------------------------
-def reproduce(out_dir: str | os.PathLike = "results", seeds: Sequence[int] = SEEDS, quick: bool = False, *,
+def reproduce(out_dir: str | os.PathLike | None = None, seeds: Sequence[int] = SEEDS, quick: bool = False, *,
               preset: str = "default", runs_dir: str | os.PathLike = "runs/reproduce",
               datasets: Sequence[str] | None = None,
-              weights_dir: str | os.PathLike | None = WEIGHTS_DIR, max_records: int | None = None,
+              weights_dir: str | os.PathLike | None = None, max_records: int | None = None,
               epochs: int | None = None, k: int = 50, compare_with: str | os.PathLike | None = None) -> dict:
     """Run every missing seed of ``seeds``, then aggregate every finished seed in ``out_dir/raw`` made
-    with the same settings into the tables, plots and README there, and save the best seed's
-    estimator into ``weights_dir`` (None: ship nothing). ``quick``: :meth:`TrainConfig.quick`,
+    with the same settings into the tables, plots and README there (default ``out_dir``: ``results``,
+    or ``results/<preset>``), and save the best seed's estimator into ``weights_dir`` (None: ship
+    nothing). ``quick``: :meth:`TrainConfig.quick`,
     ``QUICK_RECORDS`` networks per data set, ``QUICK_EPOCHS`` fine-tuning epochs (``max_records`` and
     ``epochs`` override); otherwise the :meth:`TrainConfig.preset` named ``preset``, whose runs
     go to ``runs_dir/preset``. ``datasets``: eval-set keys (default: all of :data:`EVAL_SETS`).
     ``compare_with``: another output folder (say the default preset's ``results``) whose seeds were
     evaluated the same way under other training settings; :func:`comparison` of the two goes to
     ``out_dir/comparison.md``. Returns the aggregate."""
+    if out_dir is None:
+        out_dir = "results" if quick or preset == "default" else f"results/{preset}"
     out, runs = Path(out_dir), Path(runs_dir)
     (out / "raw").mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(out / "reproduce.log")
@@ -602,10 +605,11 @@ def main(argv: Sequence[str] | None = None) -> dict:
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     parser.add_argument("--quick", action="store_true", help="tiny settings that only exercise the pipeline")
     parser.add_argument("--preset", default="default", help="training preset: default, paper or gennape_features")
-    parser.add_argument("--out-dir", default="results")
+    parser.add_argument("--out-dir", help="default: results, or results/PRESET for another preset")
     parser.add_argument("--runs-dir", default="runs/reproduce")
     parser.add_argument("--datasets", nargs="+", choices=list(EVAL_SET_BY_KEY), help="evaluation sets (default all)")
-    parser.add_argument("--weights-dir", default=str(WEIGHTS_DIR), help="where the best seed is shipped")
+    parser.add_argument("--weights-dir", default=str(WEIGHTS_DIR),
+                        help="where the best seed is shipped (the default preset only)")
     parser.add_argument("--no-ship", action="store_true", help="do not write the best seed's weights")
     parser.add_argument("--max-records", type=int, help="random subsample of each data set")
     parser.add_argument("--epochs", type=int, help="fine-tuning epochs (default 100; quick 2)")
@@ -614,7 +618,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     return reproduce(args.out_dir, args.seeds, args.quick, preset=args.preset, runs_dir=args.runs_dir,
                      datasets=args.datasets, compare_with=args.compare_with,
-                     weights_dir=None if args.no_ship else args.weights_dir, max_records=args.max_records,
+                     weights_dir=None if args.no_ship or args.quick or args.preset != "default" else args.weights_dir,
+                     max_records=args.max_records,
                      epochs=args.epochs)
 
 
