@@ -541,7 +541,11 @@ files) with a seeded 80/10/10 split; zero-shot metrics use every network of a fa
 metrics fine-tune the estimator (`Estimator.fine_tune`, {setup['epochs']} epoch(s)) on {setup['k']} networks drawn
 by `gennape.evaluate.finetune_split` from the seed alone, and evaluate on the rest. GCN and GIN are
 reported zero-shot and on NB-101 only (they are not ensemble members and are not fine-tuned).
-NB-201 CIFAR-100 and ImageNet16-120 rows score the CIFAR-10 graphs, as GENNAPE does.
+NB-201 CIFAR-100 and ImageNet16-120 rows score the CIFAR-10 graphs, as GENNAPE does. GENNAPE is
+the six-member ensemble on the estimator's common scale (normalised ranks within the scored set,
+see `gennape.estimator`); "GENNAPE (NB-101 z-scores)" combines the same members as z-scores
+w.r.t. NB-101 validation-1 instead. Other training presets (`--preset`) write the same layout into
+`results/<preset>/`, with `comparison.md` against this folder when run with `--compare-with results`.
 {"Quick preset: few networks and epochs; the numbers exercise the pipeline and mean nothing."
  if options == "--quick" else ""}
 
