@@ -21,6 +21,8 @@ from gennape.estimator import (
     PairwiseMember,
     RegressionMember,
     _normalised_ranks,
+    head_inputs,
+    member_from_spec,
 )
 from gennape.metrics import kendall_tau
 from gennape.model import FlopsAwareTransform, FuzzyCMeans, GraphEncoder
@@ -35,8 +37,9 @@ def make_estimator(graphs, seed: int = 0) -> Estimator:
     fcm = FuzzyCMeans(3, seed=seed).fit(encoder.embed(graphs))
     macs = np.array([float(g.flops) for g in graphs])
     acc = np.random.default_rng(seed).uniform(85, 95, len(graphs))
-    members = {"cl_fcm_t": RegressionMember(True, 3), "cl_t": RegressionMember(True, 1),
-               "cl_pairwise_fcm": PairwiseMember(3), "cl_pairwise": PairwiseMember(1), "kgnn": GNNMember("kgnn"),
+    members = {"cl_fcm_t": RegressionMember(True, 3), "cl_t": RegressionMember(True, 1, flops_input=True),
+               "cl_pairwise_fcm": PairwiseMember(3, flops_input=True), "cl_pairwise": PairwiseMember(1),
+               "kgnn": GNNMember("kgnn", flops_input=True),
                "flops": FlopsMember(), "cl": RegressionMember(False, 1)}
     est = Estimator(encoder, fcm, FlopsAwareTransform().fit(acc, macs), (float(acc.mean()), float(acc.std())),
                     members)
@@ -123,6 +126,17 @@ def test_predict_accuracy_inverts_eq5_of_the_fcm_heads(est, graphs):
 def test_unknown_member_is_refused(est, graphs):
     with pytest.raises(GennapeError, match="unknown estimator member"):
         est.predict(graphs, member="gcn")
+
+
+def test_heads_with_flops_input_also_read_log10_gflops():
+    h = torch.zeros(2, 32)
+    x = head_inputs(h, torch.tensor([1e9, 1e7], dtype=torch.float64), flops_input=True)
+    assert x.shape == (2, 33) and torch.equal(x[:, :32], h)
+    torch.testing.assert_close(x[:, 32], torch.tensor([0.0, -2.0]))
+    assert head_inputs(h, torch.tensor([1e9, 1e7]), flops_input=False) is h
+    # estimators saved before the option existed load as heads on the embedding alone
+    old = member_from_spec({"kind": "pairwise", "n_heads": 1, "dim": 32, "hidden": 32, "num_layers": 3})
+    assert old.args["flops_input"] is False and old.head.scorer.net[0].in_features == 32
 
 
 def test_save_load_round_trip_gives_identical_predictions(est, graphs, tmp_path):

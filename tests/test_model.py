@@ -97,8 +97,9 @@ def test_batch_conversion_matches_per_graph_conversion(graphs):
     fast = graphs_to_batch(graphs)
     slow = Batch.from_data_list([graph_to_data(g) for g in graphs])
     assert fast.num_graphs == len(graphs) == slow.num_graphs
-    for key in ("op", "x", "edge_index", "batch", "ptr"):
+    for key in ("op", "x", "edge_index", "batch", "ptr", "graph_macs"):
         assert torch.equal(getattr(fast, key), getattr(slow, key)), key
+    assert fast.graph_macs.tolist() == [float(g.flops) for g in graphs]
     assert FEATURE_VERSION >= 1
 
 

@@ -50,6 +50,7 @@ def test_seed_numbers_are_finite_and_in_range(run):
     assert set(result["sets"]) == set(SETS)
     for key, v in result["sets"].items():
         assert v["n"] == 150
+        assert "gcn" in v["zero_shot"] and "gcn" not in v["few_shot"]  # a reported baseline, not a member
         for setting in ("zero_shot", "few_shot"):
             assert {"gennape", "flops", "params", "cl_fcm_t", "kgnn"} <= set(v[setting])
             for method, m in v[setting].items():
@@ -108,12 +109,15 @@ def test_comparison_of_two_presets_pairs_their_common_seeds(run, tmp_path):
     reference = json.loads((root / "results" / "raw" / "seed0.json").read_text())
     variant = json.loads(json.dumps(reference))
     variant["setup"]["train"]["node_features"] = "gennape"
+    variant["setup"]["train"]["new_setting"] = 3  # a setting the reference's code did not know
+    variant["setup"]["code"] = "another version"
     variant["sets"][SETS[0]]["zero_shot"]["kgnn"]["spearman"] = 0.123
     (tmp_path / "raw").mkdir()
     (tmp_path / "raw" / "seed0.json").write_text(json.dumps(variant))
     rp._write_comparison(root / "results", tmp_path)
     text = (tmp_path / "comparison.md").read_text()
     assert "`node_features` 'attributes' -> 'gennape'" in text and "seed(s) 0" in text
+    assert "`new_setting` None -> 3" in text and "Different code digest" in text
     ref_kgnn = reference["sets"][SETS[0]]["zero_shot"]["kgnn"]["spearman"]
     assert f"{ref_kgnn:.3f} / 0.123" in text
     assert "No seed finished under both" in rp.comparison({}, {0: variant}, ("a", "b"))

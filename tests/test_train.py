@@ -17,6 +17,7 @@ from gennape.train import (
     fit_pairwise_head,
     fit_regression_head,
     pretrain_encoder,
+    sample_design_spaces,
     split_nb101,
     train_estimator,
 )
@@ -36,6 +37,25 @@ def test_split_is_disjoint_seeded_and_80_10_10():
     again = split_nb101(20001, seed=0)
     assert all(np.array_equal(a, b) for a, b in zip((train, val1, val2), again))
     assert not np.array_equal(val1, split_nb101(20001, seed=1)[1])
+
+
+def test_design_space_samples_cover_every_other_family_and_are_seeded():
+    from gennape import families
+
+    graphs = sample_design_spaces(2, seed=0)
+    assert len(graphs) == 2 * (len(families.names()) - 1)
+    assert all(g.validate() is g for g in graphs)
+    again, other = sample_design_spaces(2, seed=0), sample_design_spaces(2, seed=1)
+    assert all(a == b for a, b in zip(graphs, again))
+    assert any(a != b for a, b in zip(graphs, other))
+
+
+def test_every_named_preset_builds_and_variants_differ_from_the_default():
+    default = TrainConfig()
+    for name in ("paper", "gennape_features", "all_families", "paper_all_families"):
+        assert TrainConfig.preset(name) != default
+    assert TrainConfig.preset("paper_all_families").tune_epochs == 0
+    assert default.cl_samples_per_family == 0 < TrainConfig.preset("all_families").cl_samples_per_family
 
 
 def test_contrastive_pretraining_lowers_the_loss(graphs):
@@ -105,4 +125,4 @@ def test_cli_train_refuses_unknown_preset(tmp_path):
     from gennape.cli import app
 
     result = CliRunner().invoke(app, ["train", str(tmp_path), "--preset", "huge"])
-    assert result.exit_code == 2 and "unknown preset 'huge'" in result.output
+    assert result.exit_code == 2 and "unknown training preset 'huge'" in result.output

@@ -129,7 +129,8 @@ def info(path: Path) -> None:
 
 @app.command()
 def train(out: Path = typer.Argument(..., help="folder for checkpoints, estimator/ and metrics.json"),
-          preset: str = typer.Option("default", help="default (about 25 min on one core), paper or quick"),
+          preset: str = typer.Option("default", help="default (about 25 min on one core), quick, or a variant: "
+                                                     "paper, gennape_features, all_families, paper_all_families"),
           seed: int = typer.Option(0, help="seeds the NB-101 split and every stage"),
           threads: int = typer.Option(1, help="torch threads (one is fastest on a busy 2-core machine)")) -> None:
     """Train the estimator on NAS-Bench-101; rerunning with the same folder resumes after the last
@@ -140,13 +141,10 @@ def train(out: Path = typer.Argument(..., help="folder for checkpoints, estimato
 
     from .train import TrainConfig, train_estimator
 
-    presets = {"default": TrainConfig, "paper": TrainConfig.paper, "quick": TrainConfig.quick}
-    if preset not in presets:
-        _fail(GennapeError(f"unknown preset {preset!r}; choose one of {', '.join(presets)}"))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(threads)
     try:
-        train_estimator(presets[preset](), seed, out)
+        train_estimator(TrainConfig.preset(preset), seed, out)
     except GennapeError as e:
         _fail(e)
 
@@ -156,7 +154,8 @@ def reproduce(seed: list[int] = typer.Option([0, 1, 2, 3, 4], help="seeds to run
               out: Optional[Path] = typer.Option(None, help="folder for tables, plots and raw numbers "
                                                             "[default: results, or results/PRESET]"),
               quick: bool = typer.Option(False, help="tiny settings that only exercise the pipeline"),
-              preset: str = typer.Option("default", help="training preset: default, paper or gennape_features"),
+              preset: str = typer.Option("default", help="training preset: default, or a variant: paper, "
+                                                         "gennape_features, all_families, paper_all_families"),
               ship: bool = typer.Option(True, help="save the best seed's estimator as the shipped weights "
                                                    "(the default preset only)"),
               compare_with: Optional[Path] = typer.Option(None, help="another results folder: write "

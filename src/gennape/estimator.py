@@ -24,7 +24,7 @@ normalised ranks within the graphs of one call, (rank - 0.5) / n in (0, 1), so e
 same influence on every family; scores therefore compare graphs *within* one call only.
 ``common_scale="nb101"``: z-scores w.r.t. the member's scores on the NB-101 validation-1 graphs (stored
 in the JSON), defined for a single graph, but equal influence holds only on NB-101: on a family
-whose inverse-Eq. 5 accuracies spread ten times wider than NB-101's, the Eq. 5 members dominate.
+whose inverse-Eq. 5 accuracies spread much wider than NB-101's (OFA), the Eq. 5 members dominate.
 Either way the ensemble score ranks (higher is better); it is not an accuracy.
 
 **Accuracy.** :meth:`Estimator.predict_accuracy` is CL+FCM+T's output through the inverse of Eq. 5
@@ -83,27 +83,41 @@ class SharedInputs:
     macs: torch.Tensor
 
 
+def head_inputs(embeddings: torch.Tensor, macs: torch.Tensor, flops_input: bool) -> torch.Tensor:
+    """What a readout MLP reads: the (B, dim) mean-pooled embeddings and, with ``flops_input``, each
+    graph's log10 GFLOPs as one more column. A mean over nodes cannot tell a graph's total cost, on
+    which Eq. 5 labels (and accuracy) depend; the column states it instead of leaving it to a guess."""
+    if not flops_input:
+        return embeddings
+    log_gflops = torch.log10(macs.to(embeddings.dtype).clamp(min=1.0)) - 9.0
+    return torch.cat([embeddings, log_gflops[:, None]], dim=1)
+
+
 class GNNRegressor(nn.Module):
     """End-to-end GNN: node embedding, ``num_layers`` convolutions with tanh, mean pooling, then the
     paper's ``post_proj`` MLP and a linear regressor -> (B,). ``conv``: "kgnn" (``GraphConv``, sum
-    over in-edges), "gcn" (``GCNConv``) or "gin" (``GINConv`` with two linear layers)."""
+    over in-edges), "gcn" (``GCNConv``) or "gin" (``GINConv`` with two linear layers). With
+    ``flops_input`` the MLP also reads the graph's log10 GFLOPs (:func:`head_inputs`)."""
 
     CONVS = ("kgnn", "gcn", "gin")
 
-    def __init__(self, conv: str = "kgnn", dim: int = 32, num_layers: int = 6, features: str = "attributes"):
+    def __init__(self, conv: str = "kgnn", dim: int = 32, num_layers: int = 6, features: str = "attributes",
+                 flops_input: bool = False):
         super().__init__()
         if conv not in self.CONVS:
             raise GennapeError(f"unknown GNN convolution {conv!r}; choose one of {', '.join(self.CONVS)}")
+        self.flops_input = flops_input
         self.embedding = NodeEmbedding(dim, features=features)
         self.convs = nn.ModuleList(_conv(conv, dim) for _ in range(num_layers))
-        self.post = nn.Sequential(nn.Linear(dim, dim), nn.Linear(dim, dim), nn.ReLU(), nn.Linear(dim, dim),
-                                  nn.Linear(dim, dim), nn.Linear(dim, 1))
+        self.post = nn.Sequential(nn.Linear(dim + int(flops_input), dim), nn.Linear(dim, dim), nn.ReLU(),
+                                  nn.Linear(dim, dim), nn.Linear(dim, dim), nn.Linear(dim, 1))
 
     def forward(self, batch: Batch) -> torch.Tensor:
         h = self.embedding(batch.op, batch.x)
         for conv in self.convs:
             h = conv(h, batch.edge_index).tanh()
-        return self.post(global_mean_pool(h, batch.batch, size=batch.num_graphs)).squeeze(-1)
+        pooled = global_mean_pool(h, batch.batch, size=batch.num_graphs)
+        return self.post(head_inputs(pooled, batch.graph_macs, self.flops_input)).squeeze(-1)
 
 
 def _conv(kind: str, dim: int) -> nn.Module:
@@ -130,38 +144,41 @@ class Member(nn.Module):
 
 
 class RegressionMember(Member):
-    """One MLP (``n_heads`` = 1) or membership-weighted MLP heads on CL embeddings."""
+    """One MLP (``n_heads`` = 1) or membership-weighted MLP heads on CL embeddings (see :func:`head_inputs`)."""
 
-    def __init__(self, flops_aware: bool, n_heads: int, dim: int = 32, hidden: int = 32, num_layers: int = 3):
+    def __init__(self, flops_aware: bool, n_heads: int, dim: int = 32, hidden: int = 32, num_layers: int = 3,
+                 flops_input: bool = False):
         super().__init__()
         self.target = "eq5" if flops_aware else "accuracy"
         self.args = {"flops_aware": flops_aware, "n_heads": n_heads, "dim": dim, "hidden": hidden,
-                     "num_layers": num_layers}
-        self.head = (MLPHead(dim, hidden, num_layers) if n_heads == 1
-                     else MembershipWeightedHeads(dim, n_heads, hidden, num_layers))
+                     "num_layers": num_layers, "flops_input": flops_input}
+        in_dim = dim + int(flops_input)
+        self.head = (MLPHead(in_dim, hidden, num_layers) if n_heads == 1
+                     else MembershipWeightedHeads(in_dim, n_heads, hidden, num_layers))
 
     def spec(self) -> dict:
         return {"kind": "regression", **self.args}
 
     def forward(self, inputs: SharedInputs) -> torch.Tensor:
-        if self.args["n_heads"] == 1:
-            return self.head(inputs.embeddings)
-        return self.head(inputs.embeddings, inputs.memberships)
+        h = head_inputs(inputs.embeddings, inputs.macs, self.args["flops_input"])
+        return self.head(h) if self.args["n_heads"] == 1 else self.head(h, inputs.memberships)
 
 
 class PairwiseMember(Member):
     """A pairwise classifier; its per-graph score g (P(a beats b) = sigmoid(g_a - g_b)) ranks graphs."""
 
-    def __init__(self, n_heads: int, dim: int = 32, hidden: int = 32, num_layers: int = 3):
+    def __init__(self, n_heads: int, dim: int = 32, hidden: int = 32, num_layers: int = 3, flops_input: bool = False):
         super().__init__()
-        self.args = {"n_heads": n_heads, "dim": dim, "hidden": hidden, "num_layers": num_layers}
-        self.head = PairwiseHead(dim, n_heads, hidden, num_layers)
+        self.args = {"n_heads": n_heads, "dim": dim, "hidden": hidden, "num_layers": num_layers,
+                     "flops_input": flops_input}
+        self.head = PairwiseHead(dim + int(flops_input), n_heads, hidden, num_layers)
 
     def spec(self) -> dict:
         return {"kind": "pairwise", **self.args}
 
     def forward(self, inputs: SharedInputs) -> torch.Tensor:
-        return self.head.score(inputs.embeddings, inputs.memberships if self.args["n_heads"] > 1 else None)
+        h = head_inputs(inputs.embeddings, inputs.macs, self.args["flops_input"])
+        return self.head.score(h, inputs.memberships if self.args["n_heads"] > 1 else None)
 
 
 class GNNMember(Member):
@@ -169,10 +186,12 @@ class GNNMember(Member):
 
     target = "accuracy"
 
-    def __init__(self, conv: str = "kgnn", dim: int = 32, num_layers: int = 6, features: str = "attributes"):
+    def __init__(self, conv: str = "kgnn", dim: int = 32, num_layers: int = 6, features: str = "attributes",
+                 flops_input: bool = False):
         super().__init__()
-        self.args = {"conv": conv, "dim": dim, "num_layers": num_layers, "features": features}
-        self.gnn = GNNRegressor(conv, dim, num_layers, features)
+        self.args = {"conv": conv, "dim": dim, "num_layers": num_layers, "features": features,
+                     "flops_input": flops_input}
+        self.gnn = GNNRegressor(conv, dim, num_layers, features, flops_input)
 
     def spec(self) -> dict:
         return {"kind": "gnn", **self.args}
@@ -276,8 +295,7 @@ class Estimator:
         batch = graphs_to_batch(graphs)
         h = self.encoder(batch)
         u = torch.from_numpy(self.fcm.memberships(h.detach().numpy()).astype(np.float32))
-        macs = torch.tensor([float(g.flops) for g in graphs], dtype=torch.float64)
-        return SharedInputs(batch, h, u, macs)
+        return SharedInputs(batch, h, u, batch.graph_macs)
 
     def _score(self, name: str, out: torch.Tensor, macs: torch.Tensor) -> np.ndarray:
         out = out.detach().to(torch.float64).numpy()

@@ -53,6 +53,7 @@ from .estimator import (
     GNNMember,
     PairwiseMember,
     RegressionMember,
+    head_inputs,
 )
 from .graph.compute_graph import ComputeGraph
 from .metrics import spearman
@@ -89,6 +90,9 @@ class TrainConfig:
     cl_epochs: int = 12
     cl_batch_size: int = 256
     cl_lr: float = 1e-3
+    # unlabelled graphs sampled uniformly from each other family's design space that join the CL
+    # training graphs (the "all_families" variant; no label of any family is read); 0: NB-101 only
+    cl_samples_per_family: int = 0
     tune_epochs: int = 20  # supervised Eq. 5 fine-tuning of the CL encoder; 0 keeps the CL encoder frozen
     tune_lr: float = 1e-3
     n_clusters: int = 4
@@ -98,10 +102,12 @@ class TrainConfig:
     head_epochs: int = 40
     head_batch_size: int = 32
     head_lr: float = 1e-3
+    head_flops_input: bool = False  # heads on CL embeddings also read log10 GFLOPs (estimator.head_inputs)
     pair_epochs: int = 40
     gnn_epochs: int = 15
     gnn_batch_size: int = 32
     gnn_lr: float = 1e-3
+    gnn_flops_input: bool = False  # the end-to-end GNNs' readout also reads log10 GFLOPs
     baselines: tuple[str, ...] = ("gcn", "gin")  # extra end-to-end GNNs, trained and reported
     grad_clip: float = 5.0
 
@@ -109,7 +115,7 @@ class TrainConfig:
     def quick(cls) -> TrainConfig:
         """A few hundred cells, one epoch per stage: exercises everything in seconds (tests)."""
         return cls(max_cells=300, cl_epochs=1, cl_batch_size=64, tune_epochs=1, head_epochs=1, pair_epochs=1,
-                   gnn_epochs=1, n_clusters=3, baselines=())
+                   gnn_epochs=1, n_clusters=3, baselines=("gcn",))
 
     @classmethod
     def paper(cls) -> TrainConfig:
@@ -123,9 +129,31 @@ class TrainConfig:
         return cls(node_features="gennape")
 
     @classmethod
+    def all_families(cls) -> TrainConfig:
+        """The default schedule with contrastive pre-training also on 500 unlabelled sampled graphs
+        of each of the 12 other families (GENNAPE's Table 8 idea, without using a target's data)."""
+        return cls(cl_samples_per_family=500)
+
+    @classmethod
+    def flops_input(cls) -> TrainConfig:
+        """The default schedule with every head on CL embeddings (and the encoder-tuning head) also
+        reading the graph's log10 GFLOPs."""
+        return cls(head_flops_input=True)
+
+    @classmethod
+    def flops_input_gnn(cls) -> TrainConfig:
+        """:meth:`flops_input`, and the end-to-end GNNs' readout MLP reads log10 GFLOPs too."""
+        return cls(head_flops_input=True, gnn_flops_input=True)
+
+    @classmethod
     def preset(cls, name: str) -> TrainConfig:
-        """A named preset: "default", "quick", "paper" or "gennape_features"."""
-        presets = {"default": cls, "quick": cls.quick, "paper": cls.paper, "gennape_features": cls.gennape_features}
+        """A named preset: "default", "quick", "paper", "gennape_features", "all_families",
+        "paper_all_families" (the paper's schedule, CL also on the other families' sampled graphs) or
+        "flops_input" / "flops_input_gnn"."""
+        presets = {"default": cls, "quick": cls.quick, "paper": cls.paper, "gennape_features": cls.gennape_features,
+                   "all_families": cls.all_families, "flops_input": cls.flops_input,
+                   "flops_input_gnn": cls.flops_input_gnn,
+                   "paper_all_families": lambda: dataclasses.replace(cls.paper(), cl_samples_per_family=500)}
         if name not in presets:
             raise GennapeError(f"unknown training preset {name!r}; choose one of {', '.join(presets)}")
         return presets[name]()
@@ -155,6 +183,20 @@ def load_nb101(max_cells: int | None = None) -> tuple[list[ComputeGraph], np.nda
         family = families.get("nb101")
         graphs = [family.to_graph(r.spec) for r in records]
     return graphs, np.array([r.accuracy for r in records])
+
+
+def sample_design_spaces(per_family: int, seed: int) -> list[ComputeGraph]:
+    """``per_family`` graphs drawn uniformly from every family's design space except NB-101 (no labels)."""
+    import random
+
+    from . import families
+
+    graphs = []
+    for name in families.names():
+        if name != "nb101":
+            family, rng = families.get(name), random.Random(f"{name}:{seed}")
+            graphs += [family.to_graph(family.sample(rng)) for _ in range(per_family)]
+    return graphs
 
 
 # --- one generic loop ------------------------------------------------------------------------------
@@ -252,11 +294,13 @@ def tune_encoder(encoder: GraphEncoder, graphs: Sequence[ComputeGraph], y: np.nd
     tuned = GraphEncoder(config.dim, config.num_layers, encoder.config["op_dim"], dropout=0.0,
                          features=encoder.config["features"])
     tuned.load_state_dict(encoder.state_dict())
-    model = nn.ModuleDict({"encoder": tuned, "head": MLPHead(config.dim, config.head_hidden, config.head_layers)})
+    head = MLPHead(config.dim + int(config.head_flops_input), config.head_hidden, config.head_layers)
+    model = nn.ModuleDict({"encoder": tuned, "head": head})
     t = torch.as_tensor(y, dtype=torch.float32)
 
     def predict(gs):
-        return model["head"](tuned(graphs_to_batch(gs)))
+        batch = graphs_to_batch(gs)
+        return head(head_inputs(tuned(batch), batch.graph_macs, config.head_flops_input))
 
     def batch_loss(idx, rng):
         return F.mse_loss(predict([graphs[i] for i in idx]), t[idx])
@@ -278,13 +322,13 @@ def fit_regression_head(embeddings: np.ndarray, y: np.ndarray, memberships: np.n
                         val: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None,
                         init: RegressionMember | None = None, epochs: int | None = None,
                         name: str = "head") -> tuple[RegressionMember, dict]:
-    """MSE regression of labels ``y`` from frozen embeddings: one MLP, or (with ``memberships``,
-    (N, C)) membership-weighted heads. ``val`` = (embeddings, y, memberships) picks the best epoch;
+    """MSE regression of labels ``y`` from frozen embeddings (what the head reads: :func:`head_inputs`
+    with ``config.head_flops_input``): one MLP, or (with ``memberships``, (N, C)) membership-weighted heads. ``val`` = (embeddings, y, memberships) picks the best epoch;
     ``init``: train this existing member further, in place (fine-tuning)."""
     n_heads = 1 if memberships is None else memberships.shape[1]
     torch.manual_seed(seed)
     member = init if init is not None else RegressionMember(flops_aware, n_heads, config.dim, config.head_hidden,
-                                                            config.head_layers)
+                                                            config.head_layers, config.head_flops_input)
     h, t = torch.as_tensor(embeddings, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
     u = None if memberships is None else torch.as_tensor(memberships, dtype=torch.float32)
 
@@ -312,13 +356,14 @@ def fit_pairwise_head(embeddings: np.ndarray, acc: np.ndarray, memberships: np.n
                       val: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None,
                       init: PairwiseMember | None = None, epochs: int | None = None,
                       name: str = "pairwise head") -> tuple[PairwiseMember, dict]:
-    """A "which is better" classifier on frozen embeddings. Every epoch pairs each graph with a
+    """A "which is better" classifier on frozen embeddings (as :func:`fit_regression_head`). Every epoch pairs each graph with a
     random partner (new pairs each epoch), drops pairs whose accuracies (percent) differ by less
     than 1e-4, and minimises the BCE of P(a beats b). ``val`` = (embeddings, accuracies,
     memberships) keeps the epoch with the best validation Spearman of the per-graph score."""
     n_heads = 1 if memberships is None else memberships.shape[1]
     torch.manual_seed(seed)
-    member = init if init is not None else PairwiseMember(n_heads, config.dim, config.head_hidden, config.head_layers)
+    member = init if init is not None else PairwiseMember(n_heads, config.dim, config.head_hidden, config.head_layers,
+                                                          config.head_flops_input)
     h = torch.as_tensor(embeddings, dtype=torch.float32)
     u = None if memberships is None else torch.as_tensor(memberships, dtype=torch.float32)
     acc = np.asarray(acc, dtype=np.float64)
@@ -356,7 +401,8 @@ def fit_gnn(graphs: Sequence[ComputeGraph], y: np.ndarray, conv: str = "kgnn", *
     """An end-to-end GNN ("kgnn", "gcn" or "gin") regressing labels ``y`` (MSE) from graphs;
     ``val`` = (graphs, labels) keeps the epoch with the lowest validation MSE."""
     torch.manual_seed(seed)
-    member = init if init is not None else GNNMember(conv, config.dim, config.num_layers, config.node_features)
+    member = init if init is not None else GNNMember(conv, config.dim, config.num_layers, config.node_features,
+                                                     config.gnn_flops_input)
     t = torch.as_tensor(y, dtype=torch.float32)
 
     def batch_loss(idx, rng):
@@ -387,8 +433,10 @@ def fine_tune_members(est: Estimator, graphs: list[ComputeGraph], acc: np.ndarra
     :meth:`Estimator.fine_tune`); no validation, the last epoch is kept."""
     with torch.no_grad():
         inputs = est.shared_inputs(graphs)
-    h, u, macs = inputs.embeddings.numpy(), inputs.memberships.numpy(), inputs.macs.numpy()
+    u, macs = inputs.memberships.numpy(), inputs.macs.numpy()
     for name, member in est.members.items():
+        if isinstance(member, (RegressionMember, PairwiseMember)):
+            h = head_inputs(inputs.embeddings, inputs.macs, member.args["flops_input"]).numpy()
         if isinstance(member, RegressionMember):
             fit_regression_head(h, est.labels(name, acc, macs), u if member.args["n_heads"] > 1 else None,
                                 config=FINE_TUNE, seed=seed, flops_aware=member.target == "eq5", init=member,
@@ -450,10 +498,18 @@ def train_estimator(config: TrainConfig, seed: int, out_dir: str | Path) -> Esti
     def pick(idx):
         return [graphs[i] for i in idx]
 
+    def pretrain():
+        cl_graphs, cl_spectra = pick(train), spectra[train]
+        if config.cl_samples_per_family:
+            extra = sample_design_spaces(config.cl_samples_per_family, seed)
+            cl_graphs, cl_spectra = cl_graphs + extra, np.concatenate([cl_spectra, laplacian_spectra(extra)])
+            log.info("CL on %d NB-101 and %d unlabelled sampled graphs of other families", len(train), len(extra))
+        return pretrain_encoder(cl_graphs, cl_spectra, config, seed, val=(pick(val1), spectra[val1]))
+
     encoder = _checkpointed(
         out / "encoder.safetensors",
         lambda: GraphEncoder(config.dim, config.num_layers, dropout=config.dropout, features=config.node_features),
-        lambda: pretrain_encoder(pick(train), spectra[train], config, seed, val=(pick(val1), spectra[val1])))
+        pretrain)
     transform = FlopsAwareTransform().fit(acc[train_t], macs[train_t])
     acc_stats = (float(acc[train].mean()), float(acc[train].std()))
     y_eq5 = transform.transform(acc, macs)
@@ -476,6 +532,7 @@ def train_estimator(config: TrainConfig, seed: int, out_dir: str | Path) -> Esti
         fcm = FuzzyCMeans(config.n_clusters, config.fcm_m, seed=seed).fit(emb[train])
         fcm_path.write_text(json.dumps({"centers": fcm.centers_.tolist(), "iterations": fcm.n_iter_}))
     mem = fcm.memberships(emb)
+    emb_heads = head_inputs(torch.from_numpy(emb), torch.from_numpy(macs), config.head_flops_input).numpy()
 
     def regression(name: str, fcm_on: bool, eq5: bool) -> nn.Module:
         tr, va, y = (train_t, val1_t, y_eq5) if eq5 else (train, val1, y_acc)
@@ -483,23 +540,25 @@ def train_estimator(config: TrainConfig, seed: int, out_dir: str | Path) -> Esti
         return _checkpointed(
             out / f"{name}.safetensors",
             lambda: RegressionMember(eq5, u.shape[1] if fcm_on else 1, config.dim, config.head_hidden,
-                                     config.head_layers),
-            lambda: fit_regression_head(emb[tr], y[tr], None if u is None else u[tr], config=config, seed=seed,
-                                        flops_aware=eq5, val=(emb[va], y[va], None if u is None else u[va]),
+                                     config.head_layers, config.head_flops_input),
+            lambda: fit_regression_head(emb_heads[tr], y[tr], None if u is None else u[tr], config=config, seed=seed,
+                                        flops_aware=eq5, val=(emb_heads[va], y[va], None if u is None else u[va]),
                                         name=name))
 
     def pairwise(name: str, fcm_on: bool) -> nn.Module:
         u = mem if fcm_on else None
         return _checkpointed(
             out / f"{name}.safetensors",
-            lambda: PairwiseMember(u.shape[1] if fcm_on else 1, config.dim, config.head_hidden, config.head_layers),
-            lambda: fit_pairwise_head(emb[train], acc[train], None if u is None else u[train], config=config,
-                                      seed=seed, val=(emb[val1], acc[val1], None if u is None else u[val1]),
+            lambda: PairwiseMember(u.shape[1] if fcm_on else 1, config.dim, config.head_hidden, config.head_layers,
+                                   config.head_flops_input),
+            lambda: fit_pairwise_head(emb_heads[train], acc[train], None if u is None else u[train], config=config,
+                                      seed=seed, val=(emb_heads[val1], acc[val1], None if u is None else u[val1]),
                                       name=name))
 
     def gnn(conv: str) -> nn.Module:
         return _checkpointed(
-            out / f"{conv}.safetensors", lambda: GNNMember(conv, config.dim, config.num_layers, config.node_features),
+            out / f"{conv}.safetensors",
+            lambda: GNNMember(conv, config.dim, config.num_layers, config.node_features, config.gnn_flops_input),
             lambda: fit_gnn(pick(train), y_acc[train], conv, config=config, seed=seed, val=(pick(val1), y_acc[val1])))
 
     members: dict[str, nn.Module] = {

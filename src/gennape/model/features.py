@@ -147,15 +147,17 @@ def node_features(graph: ComputeGraph) -> tuple[np.ndarray, np.ndarray]:
 
 
 def graph_to_data(graph: ComputeGraph) -> Data:
-    """One graph as ``Data(op, x, edge_index)``: op ids, attribute features, directed edges."""
+    """One graph as ``Data(op, x, edge_index, graph_macs)``: op ids, attribute features, directed
+    edges, total MACs."""
     op_ids, x = node_features(graph)
     return Data(op=torch.from_numpy(op_ids), x=torch.from_numpy(x),
-                edge_index=torch.from_numpy(graph.edges.T.astype(np.int64)), num_nodes=graph.num_nodes)
+                edge_index=torch.from_numpy(graph.edges.T.astype(np.int64)), num_nodes=graph.num_nodes,
+                graph_macs=torch.tensor([float(graph.flops)], dtype=torch.float64))
 
 
 def graphs_to_batch(graphs: Sequence[ComputeGraph]) -> Batch:
-    """Many graphs as one disjoint-union ``Batch`` (``op``, ``x``, ``edge_index``, ``batch``, ``ptr``),
-    built from concatenated columns rather than graph by graph."""
+    """Many graphs as one disjoint-union ``Batch`` (``op``, ``x``, ``edge_index``, ``batch``, ``ptr``,
+    and ``graph_macs``, each graph's total MACs), built from concatenated columns rather than graph by graph."""
     if not graphs:
         raise GennapeError("graphs_to_batch needs at least one graph")
     counts = np.fromiter((g.num_nodes for g in graphs), dtype=np.int64, count=len(graphs))
@@ -173,4 +175,5 @@ def graphs_to_batch(graphs: Sequence[ComputeGraph]) -> Batch:
     return Batch(op=torch.from_numpy(op_ids), x=torch.from_numpy(x),
                  edge_index=torch.from_numpy(np.ascontiguousarray(edges.T)),
                  batch=torch.from_numpy(np.repeat(np.arange(len(graphs)), counts)),
-                 ptr=torch.from_numpy(ptr))  # Batch.num_graphs reads len(ptr) - 1
+                 ptr=torch.from_numpy(ptr),  # Batch.num_graphs reads len(ptr) - 1
+                 graph_macs=torch.tensor([float(g.flops) for g in graphs], dtype=torch.float64))
