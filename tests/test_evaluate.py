@@ -37,7 +37,7 @@ def test_finetune_split_needs_networks_left_to_test():
 
 @pytest.fixture(scope="module")
 def estimator(tmp_path_factory):
-    return train_estimator(TrainConfig.quick(), 0, tmp_path_factory.mktemp("run"))
+    return train_estimator(TrainConfig.preset("quick"), 0, tmp_path_factory.mktemp("run"))
 
 
 @pytest.fixture(scope="module")

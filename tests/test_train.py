@@ -9,6 +9,7 @@ import pytest
 import torch
 from random_graphs import random_networks
 
+from gennape.errors import GennapeError
 from gennape.estimator import ENSEMBLE, Estimator
 from gennape.model import laplacian_spectra
 from gennape.train import (
@@ -51,10 +52,13 @@ def test_design_space_samples_cover_every_other_family_and_are_seeded():
 
 
 def test_every_named_preset_builds_and_variants_differ_from_the_default():
+    from gennape.train import PRESETS
+
     default = TrainConfig()
-    for name in ("paper", "gennape_features", "all_families", "paper_all_families"):
-        assert TrainConfig.preset(name) != default
-    assert TrainConfig.preset("paper_all_families").tune_epochs == 0
+    assert TrainConfig.preset("default") == default
+    for name in set(PRESETS) - {"default"}:
+        assert TrainConfig.preset(name) != default, name
+    assert TrainConfig.preset("paper").tune_epochs == 0 and not TrainConfig.preset("paper").head_flops_input
     assert default.cl_samples_per_family == 0 < TrainConfig.preset("all_families").cl_samples_per_family
 
 
@@ -70,22 +74,25 @@ def test_contrastive_pretraining_lowers_the_loss(graphs):
 
 def test_regression_heads_learn_a_function_of_the_embeddings():
     rng = np.random.default_rng(0)
-    h = rng.normal(size=(600, 32)).astype(np.float32)
-    y = np.tanh(h[:, 0] - h[:, 1])
+    h = rng.normal(size=(600, 33)).astype(np.float32)  # 32-d embeddings and the log10 GFLOPs column
+    y = np.tanh(h[:, 0] - h[:, 1]) + 0.5 * h[:, 32]
     u = rng.dirichlet(np.ones(3), size=600)
     config = TrainConfig(head_epochs=15)
+    assert config.head_flops_input
     for u_train, u_val in ((None, None), (u[:500], u[500:])):
         member, history = fit_regression_head(h[:500], y[:500], u_train, config=config, seed=0, flops_aware=True,
                                               val=(h[500:], y[500:], u_val))
         assert history["train"][-1] < 0.5 * history["train"][0]
         assert min(history["val"]) < 0.3 * np.var(y[500:])  # well below predicting the mean
         assert member.target == "eq5"
+    with pytest.raises(GennapeError, match="reads 33 columns"):
+        fit_regression_head(h[:, :32], y, config=config, seed=0, flops_aware=True)
 
 
 def test_pairwise_head_ranks_and_skips_tied_pairs():
     rng = np.random.default_rng(1)
-    h = rng.normal(size=(400, 32)).astype(np.float32)
-    acc = 90 + 3 * np.tanh(h[:, 2])
+    h = rng.normal(size=(400, 33)).astype(np.float32)
+    acc = 90 + 3 * np.tanh(h[:, 2] + h[:, 32])
     config = TrainConfig(pair_epochs=10)
     _, history = fit_pairwise_head(h[:300], acc[:300], config=config, seed=0, val=(h[300:], acc[300:], None))
     assert -min(history["val"]) > 0.8  # validation Spearman of the per-graph score
@@ -104,7 +111,7 @@ def test_end_to_end_gnns_train_on_graphs(graphs, conv):
 
 
 def test_quick_preset_end_to_end_and_resume(tmp_path, caplog):
-    config = TrainConfig.quick()
+    config = TrainConfig.preset("quick")
     est = train_estimator(config, seed=0, out_dir=tmp_path)
     metrics = Estimator.load(tmp_path / "estimator").info["nb101_val2"]
     assert set(ENSEMBLE) | {"cl_fcm", "cl", "gennape"} <= set(metrics)

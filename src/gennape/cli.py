@@ -130,7 +130,7 @@ def info(path: Path) -> None:
 @app.command()
 def train(out: Path = typer.Argument(..., help="folder for checkpoints, estimator/ and metrics.json"),
           preset: str = typer.Option("default", help="default (about 25 min on one core), quick, or a variant: "
-                                                     "paper, gennape_features, all_families, paper_all_families"),
+                                                     "paper, gennape_features, all_families, no_flops_input, gnn_flops_input"),
           seed: int = typer.Option(0, help="seeds the NB-101 split and every stage"),
           threads: int = typer.Option(1, help="torch threads (one is fastest on a busy 2-core machine)")) -> None:
     """Train the estimator on NAS-Bench-101; rerunning with the same folder resumes after the last
@@ -155,7 +155,7 @@ def reproduce(seed: list[int] = typer.Option([0, 1, 2, 3, 4], help="seeds to run
                                                             "[default: results, or results/PRESET]"),
               quick: bool = typer.Option(False, help="tiny settings that only exercise the pipeline"),
               preset: str = typer.Option("default", help="training preset: default, or a variant: paper, "
-                                                         "gennape_features, all_families, paper_all_families"),
+                                                         "gennape_features, all_families, no_flops_input, gnn_flops_input"),
               ship: bool = typer.Option(True, help="save the best seed's estimator as the shipped weights "
                                                    "(the default preset only)"),
               compare_with: Optional[Path] = typer.Option(None, help="another results folder: write "

@@ -426,7 +426,7 @@ def reproduce(out_dir: str | os.PathLike | None = None, seeds: Sequence[int] = S
     """Run every missing seed of ``seeds``, then aggregate every finished seed in ``out_dir/raw`` made
     with the same settings into the tables, plots and README there (default ``out_dir``: ``results``,
     or ``results/<preset>``), and save the best seed's estimator into ``weights_dir`` (None: ship
-    nothing). ``quick``: :meth:`TrainConfig.quick`,
+    nothing). ``quick``: the "quick" training preset,
     ``QUICK_RECORDS`` networks per data set, ``QUICK_EPOCHS`` fine-tuning epochs (``max_records`` and
     ``epochs`` override); otherwise the :meth:`TrainConfig.preset` named ``preset``, whose runs
     go to ``runs_dir/preset``. ``datasets``: eval-set keys (default: all of :data:`EVAL_SETS`).
@@ -617,7 +617,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     parser.add_argument("--quick", action="store_true", help="tiny settings that only exercise the pipeline")
     parser.add_argument("--preset", default="default", help="training preset: default, or a variant: paper, "
-                        "gennape_features, all_families, paper_all_families")
+                        "gennape_features, all_families, no_flops_input, gnn_flops_input")
     parser.add_argument("--out-dir", help="default: results, or results/PRESET for another preset")
     parser.add_argument("--runs-dir", default="runs/reproduce")
     parser.add_argument("--datasets", nargs="+", choices=list(EVAL_SET_BY_KEY), help="evaluation sets (default all)")
