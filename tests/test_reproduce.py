@@ -117,7 +117,7 @@ def test_comparison_of_two_presets_pairs_their_common_seeds(run, tmp_path):
     rp._write_comparison(root / "results", tmp_path)
     text = (tmp_path / "comparison.md").read_text()
     assert "`node_features` 'attributes' -> 'gennape'" in text and "seed(s) 0" in text
-    assert "`new_setting` None -> 3" in text and "Different code digest" in text
+    assert "`new_setting` absent -> 3" in text and "Different code digest" in text
     ref_kgnn = reference["sets"][SETS[0]]["zero_shot"]["kgnn"]["spearman"]
     assert f"{ref_kgnn:.3f} / 0.123" in text
     assert "No seed finished under both" in rp.comparison({}, {0: variant}, ("a", "b"))
