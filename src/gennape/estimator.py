@@ -80,7 +80,11 @@ class SharedInputs:
     batch: Batch
     embeddings: torch.Tensor
     memberships: torch.Tensor
-    macs: torch.Tensor
+
+    @property
+    def macs(self) -> torch.Tensor:
+        """(B,) float64 total MACs of each graph."""
+        return self.batch.graph_macs
 
 
 def head_inputs(embeddings: torch.Tensor, macs: torch.Tensor, flops_input: bool) -> torch.Tensor:
@@ -295,7 +299,7 @@ class Estimator:
         batch = graphs_to_batch(graphs)
         h = self.encoder(batch)
         u = torch.from_numpy(self.fcm.memberships(h.detach().numpy()).astype(np.float32))
-        return SharedInputs(batch, h, u, batch.graph_macs)
+        return SharedInputs(batch, h, u)
 
     def _score(self, name: str, out: torch.Tensor, macs: torch.Tensor) -> np.ndarray:
         out = out.detach().to(torch.float64).numpy()

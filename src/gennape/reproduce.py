@@ -376,10 +376,8 @@ def comparison(reference: dict[int, dict], variant: dict[int, dict], names: tupl
         return f"# {names[1]} vs {names[0]}\n\nNo seed finished under both presets yet.\n"
     ref, var = (aggregate([runs[s] for s in seeds]) for runs in (reference, variant))
     ref_train, var_train = reference[seeds[0]]["setup"]["train"], variant[seeds[0]]["setup"]["train"]
-    absent = object()  # a setting the code of one side did not have yet
-
-    def shown(train: dict, key: str) -> str:
-        return "absent" if train.get(key, absent) is absent else repr(train[key])
+    def shown(train: dict, key: str) -> str:  # "absent": the code of that side had no such setting
+        return repr(train[key]) if key in train else "absent"
 
     changed = ", ".join(f"`{k}` {shown(ref_train, k)} -> {shown(var_train, k)}"
                         for k in {**ref_train, **var_train} if shown(var_train, k) != shown(ref_train, k))

@@ -40,6 +40,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -174,8 +175,6 @@ def load_nb101(max_cells: int | None = None) -> tuple[list[ComputeGraph], np.nda
 
 def sample_design_spaces(per_family: int, seed: int) -> list[ComputeGraph]:
     """``per_family`` graphs drawn uniformly from every family's design space except NB-101 (no labels)."""
-    import random
-
     from . import families
 
     graphs = []
@@ -310,8 +309,9 @@ def fit_regression_head(embeddings: np.ndarray, y: np.ndarray, memberships: np.n
                         init: RegressionMember | None = None, epochs: int | None = None,
                         name: str = "head") -> tuple[RegressionMember, dict]:
     """MSE regression of labels ``y`` from frozen embeddings (what the head reads: :func:`head_inputs`
-    with ``config.head_flops_input``): one MLP, or (with ``memberships``, (N, C)) membership-weighted heads. ``val`` = (embeddings, y, memberships) picks the best epoch;
-    ``init``: train this existing member further, in place (fine-tuning)."""
+    with ``config.head_flops_input``): one MLP, or (with ``memberships``, (N, C)) membership-weighted
+    heads. ``val`` = (embeddings, y, memberships) picks the best epoch; ``init``: train this existing
+    member further, in place (fine-tuning)."""
     n_heads = 1 if memberships is None else memberships.shape[1]
     torch.manual_seed(seed)
     member = init if init is not None else RegressionMember(flops_aware, n_heads, config.dim, config.head_hidden,
