@@ -2,7 +2,9 @@
 NB-201 graphs (full ensemble and CL+FCM+T alone, graph -> tensor conversion included), and the time
 to fine-tune on 50 samples.
 
-    python benchmarks/bench_estimator.py [--graphs 1000] [--threads 1] [--estimator DIR]
+    python benchmarks/bench_estimator.py [--graphs 1000] [--threads 1] [--estimator NAME]
+
+``--estimator``: a shipped estimator, "gennape" (default) or "gennape_seeds" (the seed ensemble).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ def main() -> None:
     parser.add_argument("--graphs", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (0: torch's default)")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--estimator", default=None, help="an estimator folder instead of the shipped one")
+    parser.add_argument("--estimator", default="gennape", choices=gennape.PRETRAINED, help="shipped estimator")
     args = parser.parse_args()
 
     start = time.perf_counter()
@@ -31,10 +33,10 @@ def main() -> None:
 
     t_stack = time.perf_counter() - start
     start = time.perf_counter()
-    est = gennape.load_pretrained() if args.estimator is None else _load(args.estimator)
+    est = gennape.load_pretrained(args.estimator)
     first_load = time.perf_counter() - start
     start = time.perf_counter()
-    est = gennape.load_pretrained() if args.estimator is None else _load(args.estimator)
+    est = gennape.load_pretrained(args.estimator)
     second_load = time.perf_counter() - start
     print(f"import gennape {t_import * 1e3:.0f} ms; import torch + torch_geometric {t_stack * 1e3:.0f} ms; "
           f"first load_pretrained {first_load * 1e3:.0f} ms, second {second_load * 1e3:.0f} ms")
@@ -57,12 +59,6 @@ def main() -> None:
     acc = np.random.default_rng(0).uniform(85, 94, 50)
     wall = _timed(lambda: est.fine_tune(graphs[:50], acc, epochs=100, seed=0))
     print(f"  fine-tune, 50 samples x 100 epochs: {wall:.1f} s")
-
-
-def _load(directory: str):
-    from gennape.estimator import Estimator
-
-    return Estimator.load(directory)
 
 
 def _timed(fn) -> float:

@@ -52,3 +52,11 @@ def test_predict_ranks_models_best_first(onnx_folder, tmp_path):
 def test_missing_input_is_a_clear_error(tmp_path):
     result = runner.invoke(app, ["convert", str(tmp_path)])
     assert result.exit_code == 2 and "no .onnx files" in result.output
+
+
+def test_demo_with_the_seed_ensemble_and_a_bad_estimator_name(tmp_path):
+    result = runner.invoke(app, ["demo", "--estimator", "gennape_seeds"])
+    assert result.exit_code == 0, result.output
+    assert len(result.output.splitlines()) == 1 + 7
+    result = runner.invoke(app, ["demo", "--estimator", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2 and "neither a shipped estimator" in result.output

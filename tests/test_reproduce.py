@@ -121,3 +121,38 @@ def test_comparison_of_two_presets_pairs_their_common_seeds(run, tmp_path):
     ref_kgnn = reference["sets"][SETS[0]]["zero_shot"]["kgnn"]["spearman"]
     assert f"{ref_kgnn:.3f} / 0.123" in text
     assert "No seed finished under both" in rp.comparison({}, {0: variant}, ("a", "b"))
+
+
+def test_seed_ensemble_stage_evaluates_the_mean_of_the_seeds_and_resumes(run, tmp_path, monkeypatch):
+    import shutil
+
+    from gennape.seed_ensemble import SeedEnsemble
+    from gennape.train import TrainConfig
+
+    root, kwargs, agg = run
+    runs = tmp_path / "runs"
+    for seed in (0, 7):  # a second "seed": the same estimator under another name
+        shutil.copytree(root / "runs" / "quick" / "nb101_seed0" / "estimator", runs / f"nb101_seed{seed}" / "estimator")
+    result = json.loads((root / "results" / "raw" / "seed0.json").read_text())
+    sets = [rp.EVAL_SET_BY_KEY[k] for k in SETS]
+    data = rp.load_sets(sets, kwargs["max_records"])
+    setup = rp.settings(TrainConfig.preset("quick"), sets, 50, 1, kwargs["max_records"])
+    ens = rp._seed_ensemble_stage(tmp_path, runs, {0: result, 7: result}, agg, sets, data, setup, 50, 1)
+    assert isinstance(ens, SeedEnsemble) and len(ens.estimators) == 2
+    raw = json.loads((tmp_path / "raw" / "seed_ensemble.json").read_text())
+    assert raw["setup"]["seeds"] == [0, 7] and set(raw["sets"]) == set(SETS)
+    for v in raw["sets"].values():
+        assert set(v["few_shot"]) == {"0", "7"}
+        for m in [v["zero_shot"], *v["few_shot"].values()]:
+            assert -1 <= m["gennape"]["spearman"] <= 1 and "mae" not in m["gennape"] and m["cl_fcm_t"]["mae"] >= 0
+    # two copies of one estimator average to that estimator: its zero-shot numbers are the seed's own
+    zs = result["sets"][SETS[0]]["zero_shot"]["gennape"]["spearman"]
+    assert raw["sets"][SETS[0]]["zero_shot"]["gennape"]["spearman"] == pytest.approx(zs, abs=1e-9)
+    assert "2 seeds averaged" in (tmp_path / "seed_ensemble.md").read_text()
+
+    def no_fine_tuning(*args, **kwargs):
+        raise AssertionError("a finished fine-tuning seed was redone")
+
+    monkeypatch.setattr(SeedEnsemble, "fine_tune", no_fine_tuning)
+    rp._seed_ensemble_stage(tmp_path, runs, {0: result, 7: result}, agg, sets, data, setup, 50, 1)
+    assert rp._seed_ensemble_stage(tmp_path, runs, {0: result}, agg, sets, data, setup, 50, 1) is None

@@ -28,16 +28,37 @@ def _parse_shape(text: Optional[str]) -> Optional[tuple[int, ...]]:
         raise typer.BadParameter(f"{text!r} is not a shape like 3,224,224") from None
 
 
+ESTIMATOR_HELP = ("a shipped estimator, gennape (one seed, the paper's rule) or gennape_seeds (every seed "
+                  "averaged: steadier transfer, 5x slower), or a folder saved by Estimator.save / SeedEnsemble.save")
+
+
+def _load_estimator(name_or_folder: str):
+    from . import PRETRAINED, load_pretrained
+    from .estimator import Estimator
+    from .seed_ensemble import INDEX_FILE, SeedEnsemble
+
+    try:
+        if name_or_folder in PRETRAINED:
+            return load_pretrained(name_or_folder)
+        folder = Path(name_or_folder)
+        if not folder.is_dir():
+            raise GennapeError(f"{name_or_folder!r} is neither a shipped estimator ({', '.join(PRETRAINED)}) "
+                               "nor a folder")
+        return SeedEnsemble.load(folder) if (folder / INDEX_FILE).is_file() else Estimator.load(folder)
+    except GennapeError as e:
+        _fail(e)
+
+
 @app.command()
-def demo() -> None:
+def demo(estimator: str = typer.Option("gennape", help=ESTIMATOR_HELP)) -> None:
     """Convert the built-in example models to computation graphs and score them with the shipped
     estimator (score: higher is better; accuracy: NB-101-calibrated CIFAR-10 estimate, percent)."""
-    from . import load_pretrained
     from .examples.models import EXAMPLES, example
     from .graph import from_torch
 
+    est = _load_estimator(estimator)
     graphs = [from_torch(*example(name), name=name) for name in EXAMPLES]
-    _print_estimates(graphs, load_pretrained())
+    _print_estimates(graphs, est)
 
 
 def _print_estimates(graphs, estimator) -> None:
@@ -53,11 +74,12 @@ def _print_estimates(graphs, estimator) -> None:
 
 @app.command()
 def predict(paths: list[Path] = typer.Argument(..., help=".onnx files, saved .npz graphs, or folders of them"),
-            input_shape: Optional[str] = typer.Option(None, help="C,H,W for ONNX models with dynamic sizes")) -> None:
+            input_shape: Optional[str] = typer.Option(None, help="C,H,W for ONNX models with dynamic sizes"),
+            estimator: str = typer.Option("gennape", help=ESTIMATOR_HELP)) -> None:
     """Score models with the shipped estimator, best first."""
-    from . import load_pretrained
     from .graph import from_onnx, load_graphs
 
+    est = _load_estimator(estimator)
     files = [f for p in paths for f in (sorted([*p.glob("*.onnx"), *p.glob("*.npz")]) if p.is_dir() else [p])]
     graphs, failed = [], 0
     for f in files:
@@ -71,7 +93,7 @@ def predict(paths: list[Path] = typer.Argument(..., help=".onnx files, saved .np
             typer.secho(f"{f}: {e}", fg=typer.colors.RED, err=True)
     if not graphs:
         _fail(GennapeError(f"no model could be read from {', '.join(map(str, paths))}"))
-    _print_estimates(graphs, load_pretrained())
+    _print_estimates(graphs, est)
     if failed:
         raise typer.Exit(code=2)
 

@@ -33,7 +33,9 @@ from .errors import GennapeError
 from .estimator import WEIGHTS_DIR, Estimator, GNNMember
 from .files import save_npz_atomically
 from .graph.compute_graph import ComputeGraph
+from .metrics import summary
 from .provenance import code_digest
+from .seed_ensemble import SeedEnsemble
 from .train import TrainConfig, load_nb101, split_nb101, train_estimator
 
 log = logging.getLogger("gennape.reproduce")
@@ -43,6 +45,7 @@ SEEDS = (0, 1, 2, 3, 4)
 QUICK_RECORDS = 300  # records per data set in the quick preset
 QUICK_EPOCHS = 2  # fine-tuning epochs in the quick preset
 EMBEDDING_SAMPLE = 300  # graphs per family in the embedding map
+SEED_ENSEMBLE_DIR = "seeds"  # the seed ensemble's folder inside the shipped weights folder
 
 
 @dataclass(frozen=True)
@@ -206,6 +209,47 @@ def run_seed(seed: int, config: TrainConfig, sets: Sequence[EvalSet], data: dict
     return {"setup": setup, "seed": seed, "nb101_val2": nb101, "sets": {s.key: partial["sets"][s.key] for s in sets},
             "seconds": {"train": train_s, "nb101": nb101_s,
                         "sets": sum(sum(partial["sets"][s.key]["seconds"].values()) for s in sets)}}
+
+
+# --- the seed ensemble ------------------------------------------------------------------------------
+def seed_ensemble_results(ens: SeedEnsemble, sets: Sequence[EvalSet], data: dict, ft_seeds: Sequence[int],
+                          state_dir: Path, setup: dict, *, k: int, epochs: int) -> dict:
+    """{set key: {"n", "zero_shot": {method: metrics}, "few_shot": {fine-tuning seed: {method: metrics}}}}
+    of the seed ensemble ``ens``: "gennape" (its :meth:`SeedEnsemble.predict`) and "cl_fcm_t" (its
+    accuracy estimate, with MAE). 50-shot as for one seed: for each of ``ft_seeds`` every estimator
+    fine-tunes on the samples :func:`evaluate.finetune_split` draws for that seed. Resumable: each
+    set's numbers go to ``state_dir/<set>.json`` after every fine-tuning seed."""
+    out = {}
+    for s in sets:
+        path = state_dir / (s.key.replace("/", "__").replace(":", "--") + ".json")
+        state = json.loads(path.read_text()) if path.is_file() else {}
+        if state.get("setup") != setup:
+            state = {"setup": setup, "few_shot": {}}
+        g, a = data[s.key]
+        if "zero_shot" not in state:
+            state["zero_shot"] = _ensemble_metrics(ens, g, a)
+            _write_json(path, state)
+        for ft_seed in ft_seeds:
+            if str(ft_seed) in state["few_shot"]:
+                continue
+            t0 = time.perf_counter()
+            tune, test = evaluate.finetune_split(len(g), ft_seed, k)
+            with _quiet("gennape.train"):
+                tuned = ens.fine_tune([g[i] for i in tune], a[tune], epochs=epochs, seed=ft_seed)
+            state["few_shot"][str(ft_seed)] = _ensemble_metrics(tuned, [g[i] for i in test], a[test])
+            _write_json(path, state)
+            log.info("seed ensemble %-30s fine-tuning seed %d: 50-shot SRCC %.3f [%.0f s]", s.key, ft_seed,
+                     state["few_shot"][str(ft_seed)]["gennape"]["spearman"], time.perf_counter() - t0)
+        out[s.key] = {"n": len(g), "zero_shot": state["zero_shot"],
+                      "few_shot": {str(f): state["few_shot"][str(f)] for f in ft_seeds}}
+        log.info("seed ensemble %-30s zero-shot SRCC %.3f", s.key, state["zero_shot"]["gennape"]["spearman"])
+    return out
+
+
+def _ensemble_metrics(ens: SeedEnsemble, graphs: Sequence[ComputeGraph], acc: np.ndarray) -> dict:
+    ranking = summary(acc, ens.predict(graphs))
+    del ranking["mae"]  # a rank-scale score, not an accuracy
+    return {"gennape": ranking, "cl_fcm_t": summary(acc, ens.predict_accuracy(graphs))}
 
 
 # --- aggregation -----------------------------------------------------------------------------------
@@ -486,21 +530,77 @@ def _reproduce(out: Path, runs: Path, seeds, config, quick, datasets, weights_di
     # every finished seed with these settings counts, also those run in another session
     agg = aggregate([done[s] for s in sorted(done)])
     write_tables(agg, out, sorted(done), config.min_accuracy, k, epochs)
+    ensemble = _seed_ensemble_stage(out, runs, done, agg, sets, data, setup, k, epochs)
     best = best_seed(done)
     run_dir = runs / f"nb101_seed{best}"
-    shipped = False
+    shipped, ensemble_to = False, None
     if (run_dir / "estimator").is_dir() and (run_dir / "zero_shot.npz").is_file():
         est = Estimator.load(run_dir / "estimator")
         draw_plots(run_dir, est, sets, data, config.max_cells, out / "plots")
         if weights_dir is not None:
             est.save(weights_dir)
             shipped = True
+            if ensemble is not None:
+                ensemble_to = ensemble.save(Path(weights_dir) / SEED_ENSEMBLE_DIR)
     else:
         log.warning("the run of the best seed %d is missing (%s): plots and weights not updated", best, run_dir)
     options = "--quick" if quick else "" if runs.name == "default" else f"--preset {runs.name}"
-    _write_text(out / "README.md", readme(done, best, weights_dir if shipped else None, setup, options))
+    _write_text(out / "README.md", readme(done, best, weights_dir if shipped else None, ensemble_to, setup, options))
     log.info("tables written to %s; best seed %d", out, best)
     return agg
+
+
+def _seed_ensemble_stage(out: Path, runs: Path, done: dict[int, dict], agg: dict, sets, data, setup: dict, k: int,
+                         epochs: int) -> SeedEnsemble | None:
+    """Evaluate the mean of every finished seed's estimator (:func:`seed_ensemble_results`) into
+    ``out/raw/seed_ensemble.json`` and ``out/seed_ensemble.md``; None when fewer than 2 seeds' runs exist."""
+    seeds = sorted(done)
+    folders = [runs / f"nb101_seed{s}" / "estimator" for s in seeds]
+    if len(seeds) < 2 or not all(f.is_dir() for f in folders):
+        log.info("seed ensemble skipped: it needs the estimators of at least 2 finished seeds")
+        return None
+    ensemble = SeedEnsemble([Estimator.load(f) for f in folders])
+    ens_setup = {**{key: v for key, v in setup.items() if key != "sets"}, "seeds": seeds,
+                 "ensemble_code": code_digest("gennape.seed_ensemble")}
+    results = seed_ensemble_results(ensemble, sets, data, seeds, runs / "seed_ensemble", ens_setup, k=k,
+                                    epochs=epochs)
+    _write_json(out / "raw" / "seed_ensemble.json", {"setup": ens_setup, "sets": results})
+    _write_text(out / "seed_ensemble.md", seed_ensemble_table(agg, results, seeds))
+    return ensemble
+
+
+def seed_ensemble_table(agg: dict, results: dict, seeds: Sequence[int]) -> str:
+    """One seed (mean ± std over the seeds) beside the mean of the seeds' estimators, per family."""
+    rows = []
+    for key, v in agg["sets"].items():
+        if key not in results:
+            continue
+        cheap = max(evaluate.CHEAP_BASELINES, key=lambda m: v["zero_shot"][m]["spearman"][0])
+        rows.append([EVAL_SET_BY_KEY[key].title,
+                     *(_single_and_ensemble(v, results[key], setting, "gennape", metric)
+                       for metric in ("spearman", "ndcg@10") for setting in ("zero_shot", "few_shot")),
+                     _single_and_ensemble(v, results[key], "few_shot", "cl_fcm_t", "mae", 2),
+                     f"{METHOD_NAMES[cheap]} {_cell(v['zero_shot'][cheap]['spearman'])}"])
+    seed_list = ", ".join(map(str, seeds))
+    return (f"# GENNAPE, {len(seeds)} seeds averaged (`gennape.seed_ensemble`)\n\n"
+            f"Each cell: one seed's GENNAPE ensemble (mean ± sample std over seeds {seed_list}, as in "
+            f"table5_srcc.md) / **the mean of those {len(seeds)} estimators** (`SeedEnsemble`, "
+            "`gennape.load_pretrained(\"gennape_seeds\")`). Zero-shot: one number (the seeds are fixed, "
+            f"nothing is drawn). 50-shot: mean ± std over fine-tuning seeds {seed_list}, each fine-tuning every "
+            "estimator on the same 50 networks the single-seed rows use. MAE: CL+FCM+T's accuracy estimate "
+            "after fine-tuning, averaged over the estimators, in percentage points. Generated by "
+            "`python -m gennape.reproduce`. No NB-101 row: each seed has its own 80/10/10 split, so every "
+            "NB-101 cell is in some estimator's training data.\n\n"
+            + _table(["family", "SRCC zero-shot", "SRCC 50-shot", "NDCG@10 zero-shot", "NDCG@10 50-shot",
+                      "CL+FCM+T MAE 50-shot (%)", "best cheap signal zero-shot"], rows)
+            + _sources([key for key in agg["sets"] if key in results]))
+
+
+def _single_and_ensemble(single: dict, ensemble: dict, setting: str, method: str, metric: str, digits: int = 3) -> str:
+    """"one seed (aggregated) / **seed ensemble**" for one cell; 50-shot ensemble numbers are per fine-tuning seed."""
+    ens = ensemble[setting]
+    values = [ens[f][method][metric] for f in ens] if setting == "few_shot" else [ens[method][metric]]
+    return f"{_cell(single[setting][method][metric], digits)} / **{_cell(mean_std(values), digits)}**"
 
 
 def _evaluation_settings(setup: dict) -> dict:
@@ -523,8 +623,13 @@ def _write_comparison(reference_dir: Path, out: Path) -> None:
              len(set(reference) & set(variant)), out / "comparison.md")
 
 
-def readme(results: dict[int, dict], best: int, shipped_to: Path | None, setup: dict, options: str) -> str:
+def readme(results: dict[int, dict], best: int, shipped_to: Path | None, ensemble_to: Path | None, setup: dict,
+           options: str) -> str:
     seeds = sorted(results)
+    shipped = (f"Saved to `{_shown(shipped_to)}`." if shipped_to
+               else "Not shipped (no weights folder given, or the seed's run folder is missing).")
+    if ensemble_to:
+        shipped += f" Every seed's estimator, as the seed ensemble, to `{_shown(ensemble_to)}`."
     timing = _table(["seed", "training in the last run (s)", "NB-101 evaluation (s)", "family evaluation (s)"],
                     [[str(s), f"{results[s]['seconds']['train']:.0f}", f"{results[s]['seconds']['nb101']:.0f}",
                       f"{results[s]['seconds']['sets']:.0f}"] for s in seeds])
@@ -545,6 +650,8 @@ Every file here is generated by `python -m gennape.reproduce{" " + options if op
   the embeddings of {EMBEDDING_SAMPLE} networks per family, from the encoder the heads read: the CL
   encoder, tuned on NB-101 Eq. 5 labels when the training settings say `tune_epochs` > 0): all of
   the shipped seed.
+- `seed_ensemble.md`, `raw/seed_ensemble.json`: the mean of every seed's estimator (a
+  `gennape.seed_ensemble.SeedEnsemble`, with at least 2 seeds) zero-shot and 50-shot, beside one seed.
 - `reproduce.log`: progress of every run.
 
 Protocol: for each seed, the estimator is trained on NB-101 (`gennape.train`, settings in the raw
@@ -563,8 +670,7 @@ w.r.t. NB-101 validation-1 instead. Other training presets (`--preset`) write th
 ## Shipped model
 
 Seed {best}: its ensemble has the best NB-101 validation-2 Spearman (cells >= the accuracy threshold),
-the paper's selection rule; only NB-101 validation data decide. {f"Saved to `{_shown(shipped_to)}`."
-if shipped_to else "Not shipped (no weights folder given, or the seed's run folder is missing)."}
+the paper's selection rule; only NB-101 validation data decide. {shipped}
 
 {srcc}
 ## Timings (this machine, 2 shared cores)
