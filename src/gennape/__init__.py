@@ -4,6 +4,7 @@ __version__ = "0.1.0"
 
 
 PRETRAINED = ("gennape", "gennape_seeds")
+SEED_ENSEMBLE_SUBDIR = "seeds"  # where "gennape_seeds" lies inside the shipped weights folder
 
 
 def load_pretrained(name: str = "gennape"):
@@ -21,5 +22,5 @@ def load_pretrained(name: str = "gennape"):
         from .estimator import WEIGHTS_DIR
         from .seed_ensemble import SeedEnsemble
 
-        return SeedEnsemble.load(WEIGHTS_DIR / "seeds")
+        return SeedEnsemble.load(WEIGHTS_DIR / SEED_ENSEMBLE_SUBDIR)
     raise GennapeError(f"no shipped estimator named {name!r}; choose one of {', '.join(PRETRAINED)}")

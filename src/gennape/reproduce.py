@@ -26,7 +26,7 @@ from typing import Sequence
 import numpy as np
 from safetensors.torch import load_file
 
-from . import evaluate, plots
+from . import SEED_ENSEMBLE_SUBDIR, evaluate, plots
 from .data import family_of, load
 from .data.graph_cache import dataset_graphs
 from .errors import GennapeError
@@ -45,7 +45,6 @@ SEEDS = (0, 1, 2, 3, 4)
 QUICK_RECORDS = 300  # records per data set in the quick preset
 QUICK_EPOCHS = 2  # fine-tuning epochs in the quick preset
 EMBEDDING_SAMPLE = 300  # graphs per family in the embedding map
-SEED_ENSEMBLE_DIR = "seeds"  # the seed ensemble's folder inside the shipped weights folder
 
 
 @dataclass(frozen=True)
@@ -541,7 +540,7 @@ def _reproduce(out: Path, runs: Path, seeds, config, quick, datasets, weights_di
             est.save(weights_dir)
             shipped = True
             if ensemble is not None:
-                ensemble_to = ensemble.save(Path(weights_dir) / SEED_ENSEMBLE_DIR)
+                ensemble_to = ensemble.save(Path(weights_dir) / SEED_ENSEMBLE_SUBDIR)
     else:
         log.warning("the run of the best seed %d is missing (%s): plots and weights not updated", best, run_dir)
     options = "--quick" if quick else "" if runs.name == "default" else f"--preset {runs.name}"
