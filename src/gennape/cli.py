@@ -181,14 +181,16 @@ def reproduce(seed: list[int] = typer.Option([0, 1, 2, 3, 4], help="seeds to run
               ship: bool = typer.Option(True, help="save the best seed's estimator as the shipped weights "
                                                    "(the default preset only)"),
               compare_with: Optional[Path] = typer.Option(None, help="another results folder: write "
-                                                                      "comparison.md against its seeds")) -> None:
+                                                                      "comparison.md against its seeds"),
+              seed_ensemble: bool = typer.Option(True, help="also evaluate and ship the mean of the finished "
+                                                            "seeds' estimators")) -> None:
     """Train on NAS-Bench-101 and evaluate on every labelled family (the paper's Tables 3-6);
     resumable: finished seeds and stages are skipped."""
     from .estimator import WEIGHTS_DIR
     from .reproduce import reproduce as run
 
     try:
-        run(out, tuple(seed), quick, preset=preset, compare_with=compare_with,
+        run(out, tuple(seed), quick, preset=preset, compare_with=compare_with, seed_ensemble=seed_ensemble,
             weights_dir=WEIGHTS_DIR if ship and preset == "default" and not quick else None)
     except GennapeError as e:
         _fail(e)
