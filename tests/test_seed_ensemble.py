@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 from random_graphs import random_networks
-from test_estimator import make_estimator
+from test_estimator import make_estimator, odd_graphs
 
 import gennape
 from gennape.errors import GennapeError
@@ -72,5 +72,7 @@ def test_shipped_seed_ensemble_holds_every_trained_seed(graphs):
     assert sorted(ens.seeds) == [0, 1, 2, 3, 4] and single.info["seed"] in ens.seeds
     scores = ens.predict(graphs)
     assert scores.shape == (len(graphs),) and np.isfinite(scores).all() and 0 < scores.min() < scores.max() < 1
+    odd = odd_graphs()  # over 5,000 nodes, 600 px, an unknown op, an 11x11 kernel
+    assert np.isfinite(ens.predict(odd)).all() and np.isfinite(ens.predict_accuracy(odd)).all()
     with pytest.raises(GennapeError, match="no shipped estimator named 'best'.*gennape_seeds"):
         gennape.load_pretrained("best")
