@@ -632,7 +632,7 @@ def readme(results: dict[int, dict], best: int, shipped_to: Path | None, ensembl
     shipped = (f"Saved to `{_shown(shipped_to)}`." if shipped_to
                else "Not shipped (no weights folder given, or the seed's run folder is missing).")
     if ensemble_to:
-        shipped += f" Every seed's estimator, as the seed ensemble, to `{_shown(ensemble_to)}`."
+        shipped += f"\nEvery seed's estimator, as the seed ensemble (`gennape_seeds`), to `{_shown(ensemble_to)}`."
     timing = _table(["seed", "training in the last run (s)", "NB-101 evaluation (s)", "family evaluation (s)"],
                     [[str(s), f"{results[s]['seconds']['train']:.0f}", f"{results[s]['seconds']['nb101']:.0f}",
                       f"{results[s]['seconds']['sets']:.0f}"] for s in seeds])
