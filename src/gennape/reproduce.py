@@ -600,7 +600,8 @@ def seed_ensemble_table(agg: dict, results: dict, seeds: Sequence[int]) -> str:
 
 
 def _single_and_ensemble(single: dict, ensemble: dict, setting: str, method: str, metric: str, digits: int = 3) -> str:
-    """"one seed (aggregated) / **seed ensemble**" for one cell; 50-shot ensemble numbers are per fine-tuning seed."""
+    """One table cell, "one seed (aggregated) / **seed ensemble**"; the ensemble's 50-shot numbers are
+    per fine-tuning seed."""
     ens = ensemble[setting]
     values = [ens[f][method][metric] for f in ens] if setting == "few_shot" else [ens[method][metric]]
     return f"{_cell(single[setting][method][metric], digits)} / **{_cell(mean_std(values), digits)}**"
