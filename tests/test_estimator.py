@@ -185,6 +185,20 @@ def test_fine_tune_rejects_mismatched_labels(est, graphs):
         est.fine_tune(graphs[:5], [90.0, 91.0])
 
 
+def test_fine_tune_can_keep_only_some_members(est, graphs):
+    samples, rest = graphs[:12], graphs[12:]
+    acc = 80 + 10 * np.log10(1 + np.array([g.flops for g in samples], dtype=float) / 1e6)
+    keep = [*est.weights, "cl"]
+    tuned = est.fine_tune(samples, acc, epochs=2, seed=0, members=keep)
+    assert set(tuned.members) == set(keep) and set(tuned.weights) == set(est.weights)
+    full = est.fine_tune(samples, acc, epochs=2, seed=0)  # the kept members train exactly as without the option
+    np.testing.assert_allclose(tuned.predict(rest), full.predict(rest))
+    with pytest.raises(GennapeError, match="the ensemble also needs.*kgnn"):
+        est.fine_tune(samples, acc, members=[m for m in est.weights if m != "kgnn"])
+    with pytest.raises(GennapeError, match="unknown.*'resnet'"):
+        est.fine_tune(samples, acc, members=[*est.weights, "resnet"])
+
+
 def test_import_gennape_does_not_import_torch():
     code = "import sys, gennape; assert 'torch' not in sys.modules; assert callable(gennape.load_pretrained)"
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -210,7 +224,7 @@ def test_shipped_weights_still_predict_nb101_validation_cells():
 
     records = load("nb101")
     est = gennape.load_pretrained()
-    val2 = split_nb101(len(records), est.info["seed"])[2]
+    val2 = split_nb101(len(records), est.info["config"]["split_seed"])[2]
     cells = [records[i] for i in val2[:300] if records[i].accuracy >= 80]
     graphs = [families.get("nb101").to_graph(r.spec) for r in cells]
     acc = np.array([r.accuracy for r in cells])

@@ -91,13 +91,21 @@ def test_key_follows_the_source_of_every_module_the_family_uses(nb201, monkeypat
     key = graph_cache.cache_key(nb201, SPECS_TEXT)
     assert graph_cache.cache_key(nb201, SPECS_TEXT[:-1]) != key
     read_bytes = Path.read_bytes
-    monkeypatch.setattr(Path, "read_bytes",
-                        lambda self: read_bytes(self) + (b"# edited" if self.name == "cost.py" else b""))
-    provenance.source_digest.cache_clear()  # sources are read once per process
-    try:
-        assert graph_cache.cache_key(nb201, SPECS_TEXT) != key
-    finally:
-        provenance.source_digest.cache_clear()
+
+    def key_with_cost_py_ending(text: bytes) -> str:
+        monkeypatch.setattr(Path, "read_bytes", lambda self: read_bytes(self) + (text if self.name == "cost.py" else b""))
+        provenance.source_digest.cache_clear()  # sources are read once per process
+        try:
+            return graph_cache.cache_key(nb201, SPECS_TEXT)
+        finally:
+            monkeypatch.undo()
+            provenance.source_digest.cache_clear()
+
+    assert key_with_cost_py_ending(b"\nEDITED = 1\n") != key
+    # comments and docstrings are not code: editing them keeps every cache and result
+    assert key_with_cost_py_ending(b"\n# a comment\n") == key
+    assert key_with_cost_py_ending(b'\ndef helper():\n    """Old words."""\n') == key_with_cost_py_ending(
+        b'\ndef helper():\n    """New words."""\n')
 
 
 def test_dataset_graphs_follow_the_records_of_a_data_set(tmp_path, nb201, specs, monkeypatch):

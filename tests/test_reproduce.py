@@ -136,8 +136,9 @@ def test_seed_ensemble_stage_evaluates_the_mean_of_the_seeds_and_resumes(run, tm
     result = json.loads((root / "results" / "raw" / "seed0.json").read_text())
     sets = [rp.EVAL_SET_BY_KEY[k] for k in SETS]
     data = rp.load_sets(sets, kwargs["max_records"])
-    setup = rp.settings(TrainConfig.preset("quick"), sets, 50, 1, kwargs["max_records"])
-    ens = rp._seed_ensemble_stage(tmp_path, runs, {0: result, 7: result}, agg, sets, data, setup, 50, 1)
+    config = TrainConfig.preset("quick")
+    setup = rp.settings(config, sets, 50, 1, kwargs["max_records"])
+    ens = rp._seed_ensemble_stage(tmp_path, runs, {0: result, 7: result}, agg, sets, data, setup, config, 50, 1)
     assert isinstance(ens, SeedEnsemble) and len(ens.estimators) == 2
     raw = json.loads((tmp_path / "raw" / "seed_ensemble.json").read_text())
     assert raw["setup"]["seeds"] == [0, 7] and set(raw["sets"]) == set(SETS)
@@ -148,11 +149,18 @@ def test_seed_ensemble_stage_evaluates_the_mean_of_the_seeds_and_resumes(run, tm
     # two copies of one estimator average to that estimator: its zero-shot numbers are the seed's own
     zs = result["sets"][SETS[0]]["zero_shot"]["gennape"]["spearman"]
     assert raw["sets"][SETS[0]]["zero_shot"]["gennape"]["spearman"] == pytest.approx(zs, abs=1e-9)
-    assert "2 seeds averaged" in (tmp_path / "seed_ensemble.md").read_text()
+    # ... and so are its NB-101 validation-2 numbers: every seed of a preset holds out the same cells
+    for part in ("above", "all"):
+        assert raw["nb101_val2"][part]["gennape"]["spearman"] == pytest.approx(
+            result["nb101_val2"][part]["gennape"]["spearman"], abs=1e-9)
+        assert raw["nb101_val2"][part]["cl_fcm_t"]["mae"] == pytest.approx(
+            result["nb101_val2"][part]["cl_fcm_t"]["mae"], abs=1e-9)
+    table = (tmp_path / "seed_ensemble.md").read_text()
+    assert "2 seeds averaged" in table and "| val-2 >= 80 % |" in table and "| all val-2 |" in table
 
     def no_fine_tuning(*args, **kwargs):
         raise AssertionError("a finished fine-tuning seed was redone")
 
     monkeypatch.setattr(SeedEnsemble, "fine_tune", no_fine_tuning)
-    rp._seed_ensemble_stage(tmp_path, runs, {0: result, 7: result}, agg, sets, data, setup, 50, 1)
-    assert rp._seed_ensemble_stage(tmp_path, runs, {0: result}, agg, sets, data, setup, 50, 1) is None
+    rp._seed_ensemble_stage(tmp_path, runs, {0: result, 7: result}, agg, sets, data, setup, config, 50, 1)
+    assert rp._seed_ensemble_stage(tmp_path, runs, {0: result}, agg, sets, data, setup, config, 50, 1) is None

@@ -62,6 +62,9 @@ def test_fine_tune_tunes_every_estimator_and_leaves_the_original(pair, graphs):
     tuned = ens.fine_tune(graphs[:20], acc, epochs=2, seed=0)
     assert isinstance(tuned, SeedEnsemble) and len(tuned.estimators) == 2
     assert all(e.info["fine_tuned"]["samples"] == 20 for e in tuned.estimators)
+    # only what predict and predict_accuracy read is fine-tuned: the reported-only members are dropped
+    assert all(set(e.members) == set(e.weights) | {"cl_fcm_t"} for e in tuned.estimators)
+    assert all("cl" in e.members for e in ens.estimators)  # make_estimator: one reported-only member
     np.testing.assert_array_equal(ens.predict(graphs), before)
     assert not np.allclose(tuned.predict(graphs), before)
 

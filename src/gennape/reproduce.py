@@ -177,7 +177,7 @@ def run_seed(seed: int, config: TrainConfig, sets: Sequence[EvalSet], data: dict
 
     start = time.perf_counter()
     graphs, acc = load_nb101(config.max_cells)
-    _, _, val2 = split_nb101(len(graphs), seed)
+    _, _, val2 = split_nb101(len(graphs), config.split_seed)
     nb101 = evaluate.nb101_val2(reported, graphs, acc, val2, config.min_accuracy)
     nb101_s = time.perf_counter() - start
     log.info("seed %d NB-101 val-2 (>= %g %%): GENNAPE SRCC %.4f, CL+FCM+T MAE %.3f (%.0f s)", seed,
@@ -245,10 +245,29 @@ def seed_ensemble_results(ens: SeedEnsemble, sets: Sequence[EvalSet], data: dict
     return out
 
 
+def seed_ensemble_nb101(ens: SeedEnsemble, config: TrainConfig) -> dict:
+    """NB-101 validation-2 metrics of ``ens`` ({"all", "above"} as :func:`evaluate.nb101_val2`): the
+    cells every seed held out, as all seeds of a preset share one split (``TrainConfig.split_seed``)."""
+    graphs, acc = load_nb101(config.max_cells)
+    _, _, val2 = split_nb101(len(graphs), config.split_seed)
+    scores, acc = _ensemble_scores(ens, [graphs[i] for i in val2]), acc[val2]
+    keep = acc >= config.min_accuracy
+    return {"all": _metrics_of(scores, acc), "above": _metrics_of([s[keep] for s in scores], acc[keep])}
+
+
 def _ensemble_metrics(ens: SeedEnsemble, graphs: Sequence[ComputeGraph], acc: np.ndarray) -> dict:
-    ranking = summary(acc, ens.predict(graphs))
+    return _metrics_of(_ensemble_scores(ens, graphs), acc)
+
+
+def _ensemble_scores(ens: SeedEnsemble, graphs: Sequence[ComputeGraph]) -> list[np.ndarray]:
+    return [ens.predict(graphs), ens.predict_accuracy(graphs)]
+
+
+def _metrics_of(scores: Sequence[np.ndarray], acc: np.ndarray) -> dict:
+    """{"gennape": ranking metrics of the ensemble score, "cl_fcm_t": those of the accuracy estimate, MAE included}."""
+    ranking = summary(acc, scores[0])
     del ranking["mae"]  # a rank-scale score, not an accuracy
-    return {"gennape": ranking, "cl_fcm_t": summary(acc, ens.predict_accuracy(graphs))}
+    return {"gennape": ranking, "cl_fcm_t": summary(acc, scores[1])}
 
 
 # --- aggregation -----------------------------------------------------------------------------------
@@ -533,7 +552,8 @@ def _reproduce(out: Path, runs: Path, seeds, config, quick, datasets, weights_di
     # every finished seed with these settings counts, also those run in another session
     agg = aggregate([done[s] for s in sorted(done)])
     write_tables(agg, out, sorted(done), config.min_accuracy, k, epochs)
-    ensemble = _seed_ensemble_stage(out, runs, done, agg, sets, data, setup, k, epochs) if seed_ensemble else None
+    ensemble = (_seed_ensemble_stage(out, runs, done, agg, sets, data, setup, config, k, epochs)
+                if seed_ensemble else None)
     best = best_seed(done)
     run_dir = runs / f"nb101_seed{best}"
     shipped, ensemble_to = False, None
@@ -553,8 +573,8 @@ def _reproduce(out: Path, runs: Path, seeds, config, quick, datasets, weights_di
     return agg
 
 
-def _seed_ensemble_stage(out: Path, runs: Path, done: dict[int, dict], agg: dict, sets, data, setup: dict, k: int,
-                         epochs: int) -> SeedEnsemble | None:
+def _seed_ensemble_stage(out: Path, runs: Path, done: dict[int, dict], agg: dict, sets, data, setup: dict,
+                         config: TrainConfig, k: int, epochs: int) -> SeedEnsemble | None:
     """Evaluate the mean of every finished seed's estimator (:func:`seed_ensemble_results`) into
     ``out/raw/seed_ensemble.json`` and ``out/seed_ensemble.md``; None when fewer than 2 seeds' runs exist."""
     seeds = sorted(done)
@@ -567,13 +587,25 @@ def _seed_ensemble_stage(out: Path, runs: Path, done: dict[int, dict], agg: dict
                  "ensemble_code": code_digest("gennape.seed_ensemble")}
     results = seed_ensemble_results(ensemble, sets, data, seeds, runs / "seed_ensemble", ens_setup, k=k,
                                     epochs=epochs)
-    _write_json(out / "raw" / "seed_ensemble.json", {"setup": ens_setup, "sets": results})
-    _write_text(out / "seed_ensemble.md", seed_ensemble_table(agg, results, seeds))
+    nb101 = seed_ensemble_nb101(ensemble, config)
+    log.info("seed ensemble NB-101 val-2 (>= %g %%): SRCC %.4f (seeds: %s)", config.min_accuracy,
+             nb101["above"]["gennape"]["spearman"], ", ".join(
+                 f"{done[s]['nb101_val2']['above']['gennape']['spearman']:.4f}" for s in seeds))
+    _write_json(out / "raw" / "seed_ensemble.json", {"setup": ens_setup, "nb101_val2": nb101, "sets": results})
+    _write_text(out / "seed_ensemble.md", seed_ensemble_table(agg, nb101, results, seeds, config.min_accuracy))
     return ensemble
 
 
-def seed_ensemble_table(agg: dict, results: dict, seeds: Sequence[int]) -> str:
-    """One seed (mean ± std over the seeds) beside the mean of the seeds' estimators, per family."""
+def seed_ensemble_table(agg: dict, nb101: dict, results: dict, seeds: Sequence[int], min_accuracy: float) -> str:
+    """One seed (mean ± std over the seeds) beside the mean of the seeds' estimators: NB-101
+    validation-2 (``nb101``, from :func:`seed_ensemble_nb101`), then per family (``results``)."""
+    single = agg["nb101_val2"]
+    nb101_rows = [[f"val-2 >= {min_accuracy:g} %" if part == "above" else "all val-2",
+                   *(f"{_cell(single[part][method][metric], digits)} / **{nb101[part][method][metric]:.{digits}f}**"
+                     for method, metric, digits in (("gennape", "spearman", 3), ("gennape", "kendall_tau", 3),
+                                                    ("gennape", "ndcg@10", 3), ("cl_fcm_t", "spearman", 3),
+                                                    ("cl_fcm_t", "mae", 2)))]
+                  for part in ("above", "all")]
     rows = []
     for key, v in agg["sets"].items():
         if key not in results:
@@ -592,11 +624,15 @@ def seed_ensemble_table(agg: dict, results: dict, seeds: Sequence[int]) -> str:
             f"nothing is drawn). 50-shot: mean ± std over fine-tuning seeds {seed_list}, each fine-tuning every "
             "estimator on the same 50 networks the single-seed rows use. MAE: CL+FCM+T's accuracy estimate "
             "after fine-tuning, averaged over the estimators, in percentage points. Generated by "
-            "`python -m gennape.reproduce`. No NB-101 row: each seed has its own 80/10/10 split, so every "
-            "NB-101 cell is in some estimator's training data.\n\n"
+            "`python -m gennape.reproduce`.\n\n"
+            "## NB-101 in family\n\nValidation-2 of the one 80/10/10 split every seed shares "
+            "(`TrainConfig.split_seed`): none of the estimators trained on these cells.\n\n"
+            + _table(["cells", "GENNAPE SRCC", "GENNAPE Kendall tau", "GENNAPE NDCG@10", "CL+FCM+T SRCC",
+                      "CL+FCM+T MAE (%)"], nb101_rows)
+            + "\n## Other families\n\n"
             + _table(["family", "SRCC zero-shot", "SRCC 50-shot", "NDCG@10 zero-shot", "NDCG@10 50-shot",
                       "CL+FCM+T MAE 50-shot (%)", "best cheap signal zero-shot"], rows)
-            + _sources([key for key in agg["sets"] if key in results]))
+            + _sources([key for key in agg["sets"] if key in results], nb101=True))
 
 
 def _single_and_ensemble(single: dict, ensemble: dict, setting: str, method: str, metric: str, digits: int = 3) -> str:
@@ -659,7 +695,7 @@ Every file here is generated by `python -m gennape.reproduce{" " + options if op
 - `reproduce.log`: progress of every run.
 
 Protocol: for each seed, the estimator is trained on NB-101 (`gennape.train`, settings in the raw
-files) with a seeded 80/10/10 split; zero-shot metrics use every network of a family; 50-shot
+files) on one seeded 80/10/10 split that every seed shares (`split_seed`); zero-shot metrics use every network of a family; 50-shot
 metrics fine-tune the estimator (`Estimator.fine_tune`, {setup['epochs']} epoch(s)) on {setup['k']} networks drawn
 by `gennape.evaluate.finetune_split` from the seed alone, and evaluate on the rest. GCN and GIN are
 reported zero-shot and on NB-101 only (they are not ensemble members and are not fine-tuned).

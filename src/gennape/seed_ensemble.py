@@ -8,8 +8,8 @@ one encoder and one k-GNN forward per seed: prediction costs ``len(estimators)``
 ``predict`` averages the estimators' ensemble scores; each is already a rank-scale combination
 in (0, 1) (see :mod:`gennape.estimator`), so the average is too, and it equals one ensemble of
 every seed's six members with equal weights. ``predict(member=...)`` and ``predict_accuracy``
-average a member's own output (percent for the accuracy regressors). ``fine_tune`` fine-tunes every
-estimator on the same samples.
+average a member's own output (percent for the accuracy regressors). ``fine_tune`` fine-tunes the
+ensemble members of every estimator on the same samples (the reported-only members are dropped).
 
 Files: one estimator folder per seed (:meth:`Estimator.save`) and ``seed_ensemble.json`` naming them.
 """
@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import GennapeError
-from .estimator import Estimator
+from .estimator import CALIBRATED_MEMBER, Estimator
 from .graph.compute_graph import ComputeGraph
 
 FORMAT_VERSION = 1
@@ -56,8 +56,10 @@ class SeedEnsemble:
     def fine_tune(self, graphs: Sequence[ComputeGraph], accuracies_percent, epochs: int = 100,
                   seed: int = 0) -> SeedEnsemble:
         """A NEW seed ensemble whose estimators are each fine-tuned on the same samples
-        (:meth:`Estimator.fine_tune`, same ``epochs`` and ``seed``)."""
-        return SeedEnsemble([est.fine_tune(graphs, accuracies_percent, epochs=epochs, seed=seed)
+        (:meth:`Estimator.fine_tune`, same ``epochs`` and ``seed``), keeping only what ``predict``
+        and ``predict_accuracy`` read: the ensemble members and CL+FCM+T."""
+        return SeedEnsemble([est.fine_tune(graphs, accuracies_percent, epochs=epochs, seed=seed,
+                                           members=list(dict.fromkeys([*est.weights, CALIBRATED_MEMBER])))
                              for est in self.estimators])
 
     def save(self, directory: str | os.PathLike) -> Path:
