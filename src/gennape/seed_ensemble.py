@@ -6,8 +6,8 @@ averaging them removes most of that luck without any choice made on a target fam
 one encoder and one k-GNN forward per seed: prediction costs ``len(estimators)`` times as much.
 
 ``predict`` averages the estimators' ensemble scores; each is already a rank-scale combination
-in (0, 1) (see :mod:`gennape.estimator`), so the average is too, and it equals one ensemble of
-every seed's six members with equal weights. ``predict(member=...)`` and ``predict_accuracy``
+in (0, 1) (see :mod:`gennape.estimator`), so the average is too; zero-shot (equal member weights)
+it equals one ensemble of every seed's six members with equal weights. ``predict(member=...)`` and ``predict_accuracy``
 average a member's own output (percent for the accuracy regressors). ``fine_tune`` fine-tunes the
 ensemble members of every estimator on the same samples (the reported-only members are dropped).
 
