@@ -1,14 +1,15 @@
 """Several GENNAPE estimators, trained alike but with different seeds, averaged (a deep ensemble).
 
-Why: NB-101 validation cannot tell which seed will transfer. Seeds that are equally good in family
-(validation-2 ensemble Spearman 0.915-0.938) rank NB-201 anywhere from 0.56 to 0.90 zero-shot, and
-averaging them removes most of that luck without any choice made on a target family. The price is
-one encoder and one k-GNN forward per seed: prediction costs ``len(estimators)`` times as much.
+Why: NB-101 validation cannot tell which seed will transfer. Seeds that are nearly equal in family
+rank NB-201 very differently zero-shot (validation-2 ensemble Spearman 0.915-0.938 vs NB-201
+0.56-0.90 in one 5-seed run, 0.915-0.930 vs 0.68-0.88 in another), and averaging them removes most
+of that luck without any choice made on a target family. The price is one encoder and one k-GNN
+forward per seed: prediction costs ``len(estimators)`` times as much.
 
 ``predict`` averages the estimators' ensemble scores; each is already a rank-scale combination
 in (0, 1) (see :mod:`gennape.estimator`), so the average is too; zero-shot (equal member weights)
-it equals one ensemble of every seed's six members with equal weights. ``predict(member=...)`` and ``predict_accuracy``
-average a member's own output (percent for the accuracy regressors). ``fine_tune`` fine-tunes the
+it equals one ensemble of every seed's six members with equal weights. ``predict(member=...)``
+and ``predict_accuracy`` average a member's own output (percent for the accuracy regressors). ``fine_tune`` fine-tunes the
 ensemble members of every estimator on the same samples (the reported-only members are dropped).
 
 Files: one estimator folder per seed (:meth:`Estimator.save`) and ``seed_ensemble.json`` naming them.
