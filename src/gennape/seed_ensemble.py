@@ -9,8 +9,9 @@ forward per seed: prediction costs ``len(estimators)`` times as much.
 ``predict`` averages the estimators' ensemble scores; each is already a rank-scale combination
 in (0, 1) (see :mod:`gennape.estimator`), so the average is too; zero-shot (equal member weights)
 it equals one ensemble of every seed's six members with equal weights. ``predict(member=...)``
-and ``predict_accuracy`` average a member's own output (percent for the accuracy regressors). ``fine_tune`` fine-tunes the
-ensemble members of every estimator on the same samples (the reported-only members are dropped).
+and ``predict_accuracy`` average a member's own output (percent for the accuracy regressors).
+``fine_tune`` fine-tunes the ensemble members of every estimator on the same samples (the
+reported-only members are dropped).
 
 Files: one estimator folder per seed (:meth:`Estimator.save`) and ``seed_ensemble.json`` naming them.
 """
