@@ -226,7 +226,7 @@ def seed_ensemble_results(ens: SeedEnsemble, sets: Sequence[EvalSet], data: dict
             state = {"setup": setup, "few_shot": {}}
         g, a = data[s.key]
         if "zero_shot" not in state:
-            state["zero_shot"] = _ensemble_metrics(ens, g, a)
+            state["zero_shot"] = _ensemble_metrics(_ensemble_scores(ens, g), a)
             _write_json(path, state)
         for ft_seed in ft_seeds:
             if str(ft_seed) in state["few_shot"]:
@@ -235,7 +235,8 @@ def seed_ensemble_results(ens: SeedEnsemble, sets: Sequence[EvalSet], data: dict
             tune, test = evaluate.finetune_split(len(g), ft_seed, k)
             with _quiet("gennape.train"):
                 tuned = ens.fine_tune([g[i] for i in tune], a[tune], epochs=epochs, seed=ft_seed)
-            state["few_shot"][str(ft_seed)] = _ensemble_metrics(tuned, [g[i] for i in test], a[test])
+            state["few_shot"][str(ft_seed)] = _ensemble_metrics(_ensemble_scores(tuned, [g[i] for i in test]),
+                                                                a[test])
             _write_json(path, state)
             log.info("seed ensemble %-30s fine-tuning seed %d: 50-shot SRCC %.3f [%.0f s]", s.key, ft_seed,
                      state["few_shot"][str(ft_seed)]["gennape"]["spearman"], time.perf_counter() - t0)
@@ -252,19 +253,17 @@ def seed_ensemble_nb101(ens: SeedEnsemble, config: TrainConfig) -> dict:
     _, _, val2 = split_nb101(len(graphs), config.split_seed)
     scores, acc = _ensemble_scores(ens, [graphs[i] for i in val2]), acc[val2]
     keep = acc >= config.min_accuracy
-    return {"all": _metrics_of(scores, acc), "above": _metrics_of([s[keep] for s in scores], acc[keep])}
-
-
-def _ensemble_metrics(ens: SeedEnsemble, graphs: Sequence[ComputeGraph], acc: np.ndarray) -> dict:
-    return _metrics_of(_ensemble_scores(ens, graphs), acc)
+    return {"all": _ensemble_metrics(scores, acc),
+            "above": _ensemble_metrics([s[keep] for s in scores], acc[keep])}
 
 
 def _ensemble_scores(ens: SeedEnsemble, graphs: Sequence[ComputeGraph]) -> list[np.ndarray]:
+    """[the ensemble's ranking score, its accuracy estimate in percent]."""
     return [ens.predict(graphs), ens.predict_accuracy(graphs)]
 
 
-def _metrics_of(scores: Sequence[np.ndarray], acc: np.ndarray) -> dict:
-    """{"gennape": ranking metrics of the ensemble score, "cl_fcm_t": those of the accuracy estimate, MAE included}."""
+def _ensemble_metrics(scores: Sequence[np.ndarray], acc: np.ndarray) -> dict:
+    """{"gennape": ranking metrics of the score, "cl_fcm_t": those of the accuracy estimate, MAE included}."""
     ranking = summary(acc, scores[0])
     del ranking["mae"]  # a rank-scale score, not an accuracy
     return {"gennape": ranking, "cl_fcm_t": summary(acc, scores[1])}
