@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 
 import numpy as np
@@ -14,6 +16,7 @@ from gennape.estimator import ENSEMBLE, Estimator
 from gennape.model import laplacian_spectra
 from gennape.train import (
     TrainConfig,
+    _fit,
     fit_gnn,
     fit_pairwise_head,
     fit_regression_head,
@@ -100,6 +103,37 @@ def test_pairwise_head_ranks_and_skips_tied_pairs():
     assert np.isnan(history["train"]).all()  # every pair is closer than 1e-4: nothing to learn from
 
 
+@pytest.mark.parametrize("average_last", [0, 3])
+def test_fit_ends_at_the_best_epoch_or_the_mean_of_the_last_epochs(average_last):
+    torch.manual_seed(0)
+    module = torch.nn.Linear(4, 1)
+    x, y = torch.randn(64, 4), torch.randn(64)
+    snapshots, val = [], [0.5, 0.2, 0.9, 0.7, 0.8]  # end-of-epoch weights; a made-up validation loss, best at epoch 2
+
+    def val_loss():
+        snapshots.append(torch.cat([p.detach().clone().ravel() for p in module.parameters()]))
+        return val[len(snapshots) - 1]
+
+    history = _fit(module, lambda idx, rng: torch.nn.functional.mse_loss(module(x[idx]).squeeze(-1), y[idx]), 64,
+                   epochs=5, batch_size=8, lr=0.05, seed=0, name="t", val_loss=val_loss, average_last=average_last)
+    final = torch.cat([p.detach().ravel() for p in module.parameters()])
+    expected = torch.stack(snapshots[-average_last:]).mean(0) if average_last else snapshots[1]
+    assert torch.allclose(final, expected, atol=1e-6)
+    assert history["averaged_epochs"] == average_last and history["best_epoch"] == 2
+    assert not torch.allclose(snapshots[1], snapshots[-1])  # the weights did move: the check can fail
+
+
+def test_weight_averaging_preset_averages_the_last_half_of_each_supervised_stage():
+    config = TrainConfig.preset("weight_averaging")
+    assert config.averaged_epochs(40) == 20 and config.averaged_epochs(15) == 8
+    assert TrainConfig().averaged_epochs(40) == 0
+    rng = np.random.default_rng(0)
+    h = rng.normal(size=(200, 33)).astype(np.float32)
+    _, history = fit_regression_head(h, h[:, 0], config=TrainConfig(head_epochs=5, weight_averaging=True), seed=0,
+                                     flops_aware=True, val=(h, h[:, 0], None))
+    assert history["averaged_epochs"] == 3
+
+
 @pytest.mark.parametrize("conv", ["kgnn", "gcn", "gin"])
 def test_end_to_end_gnns_train_on_graphs(graphs, conv):
     y = np.log10(np.array([g.flops for g in graphs], dtype=float))
@@ -124,6 +158,12 @@ def test_quick_preset_end_to_end_and_resume(tmp_path, caplog):
     assert "stage encoder: loaded" in caplog.text and "epoch" not in caplog.text
     graphs = random_networks(5, seed=9)
     np.testing.assert_array_equal(again.predict(graphs), est.predict(graphs))
+    run = json.loads((tmp_path / "config.json").read_text())
+    del run["weight_averaging"]  # a run written before that setting existed resumes: it reads as the default
+    (tmp_path / "config.json").write_text(json.dumps(run))
+    train_estimator(config, seed=0, out_dir=tmp_path)
+    with pytest.raises(GennapeError, match="another config"):
+        train_estimator(dataclasses.replace(config, weight_averaging=True), seed=0, out_dir=tmp_path)
 
 
 def test_cli_train_refuses_unknown_preset(tmp_path):

@@ -120,6 +120,14 @@ class TrainConfig:
     gnn_flops_input: bool = False  # the end-to-end GNNs' readout also reads log10 GFLOPs
     baselines: tuple[str, ...] = ("gcn", "gin")  # extra end-to-end GNNs, trained and reported
     grad_clip: float = 5.0
+    # the supervised stages (encoder tuning, heads, GNNs) end at the mean of their end-of-epoch weights
+    # over the last half of their epochs, not at the best validation-1 epoch (stochastic weight
+    # averaging: flatter minima, which transfer more steadily); fine-tuning is unaffected
+    weight_averaging: bool = False
+
+    def averaged_epochs(self, epochs: int) -> int:
+        """How many final epochs a supervised stage of ``epochs`` epochs averages (0: none)."""
+        return (epochs + 1) // 2 if self.weight_averaging else 0
 
     @classmethod
     def preset(cls, name: str) -> TrainConfig:
@@ -147,6 +155,8 @@ PRESETS: dict[str, dict] = {
     "no_flops_input": {"head_flops_input": False},
     # the column for the end-to-end GNNs as well
     "gnn_flops_input": {"gnn_flops_input": True},
+    # stochastic weight averaging in every supervised NB-101 stage (TrainConfig.weight_averaging)
+    "weight_averaging": {"weight_averaging": True},
 }
 
 
@@ -191,16 +201,20 @@ def sample_design_spaces(per_family: int, seed: int) -> list[ComputeGraph]:
 # --- one generic loop ------------------------------------------------------------------------------
 def _fit(module: nn.Module, batch_loss: Callable[[np.ndarray, np.random.Generator], torch.Tensor | None], n: int,
          epochs: int, batch_size: int, lr: float, seed: int, name: str,
-         val_loss: Callable[[], float] | None = None, grad_clip: float = 5.0) -> dict:
-    """Adam on ``batch_loss(indices, rng)`` over shuffled mini-batches of range(n). With ``val_loss``
-    the module ends at its best epoch by that (lower-is-better) number, else at the last epoch.
-    A batch whose loss is None is skipped. Returns the history {"train", "val", "best_epoch", "seconds"}."""
+         val_loss: Callable[[], float] | None = None, grad_clip: float = 5.0, average_last: int = 0) -> dict:
+    """Adam on ``batch_loss(indices, rng)`` over shuffled mini-batches of range(n). The module ends at
+    the mean of its end-of-epoch weights over the last ``average_last`` epochs if > 0 (stochastic
+    weight averaging; ``val_loss`` is then only logged), else at its best epoch by ``val_loss``
+    (lower is better) if given, else at the last epoch. A batch whose loss is None is skipped.
+    Returns the history {"train", "val", "best_epoch", "averaged_epochs", "seconds"}."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     params = [p for p in module.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=lr)
-    history = {"train": [], "val": [], "best_epoch": epochs, "seconds": []}
+    history = {"train": [], "val": [], "best_epoch": epochs, "averaged_epochs": 0, "seconds": []}
     best = (float("inf"), None)
+    average_from = epochs - min(average_last, epochs) + 1 if average_last > 0 else epochs + 1
+    weight_sum: dict[str, torch.Tensor] = {}
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
         module.train()
@@ -227,8 +241,15 @@ def _fit(module: nn.Module, batch_loss: Callable[[np.ndarray, np.random.Generato
             if v < best[0]:
                 best = (v, copy.deepcopy(module.state_dict()))
                 history["best_epoch"] = epoch
+        if epoch >= average_from:
+            for key, value in module.state_dict().items():
+                weight_sum[key] = weight_sum.get(key, 0) + value.detach().double()
+            history["averaged_epochs"] += 1
         log.info("%s (%.1f s)", message, history["seconds"][-1])
-    if best[1] is not None:
+    if history["averaged_epochs"]:
+        state = module.state_dict()
+        module.load_state_dict({k: (v / history["averaged_epochs"]).to(state[k].dtype) for k, v in weight_sum.items()})
+    elif best[1] is not None:
         module.load_state_dict(best[1])
     return history
 
@@ -302,7 +323,7 @@ def tune_encoder(encoder: GraphEncoder, graphs: Sequence[ComputeGraph], y: np.nd
             return F.mse_loss(torch.cat([predict(val[0][i:i + 512]) for i in range(0, len(vt), 512)]), vt).item()
 
     history = _fit(model, batch_loss, len(t), config.tune_epochs, config.gnn_batch_size, config.tune_lr, seed,
-                   "encoder fine-tuning", val_loss, config.grad_clip)
+                   "encoder fine-tuning", val_loss, config.grad_clip, config.averaged_epochs(config.tune_epochs))
     return tuned.eval(), history
 
 
@@ -337,8 +358,9 @@ def fit_regression_head(embeddings: np.ndarray, y: np.ndarray, memberships: np.n
         def val_loss():
             return F.mse_loss(predict(vh, vu), vy).item()
 
-    history = _fit(member, batch_loss, len(t), config.head_epochs if epochs is None else epochs,
-                   config.head_batch_size, config.head_lr, seed, name, val_loss, config.grad_clip)
+    epochs = config.head_epochs if epochs is None else epochs
+    history = _fit(member, batch_loss, len(t), epochs, config.head_batch_size, config.head_lr, seed, name, val_loss,
+                   config.grad_clip, config.averaged_epochs(epochs))
     return member.eval(), history
 
 
@@ -389,8 +411,9 @@ def fit_pairwise_head(embeddings: np.ndarray, acc: np.ndarray, memberships: np.n
         def val_loss():
             return -spearman(val[1], score(vh, vu).numpy())
 
-    history = _fit(member, batch_loss, len(acc), config.pair_epochs if epochs is None else epochs,
-                   config.head_batch_size, config.head_lr, seed, name, val_loss, config.grad_clip)
+    epochs = config.pair_epochs if epochs is None else epochs
+    history = _fit(member, batch_loss, len(acc), epochs, config.head_batch_size, config.head_lr, seed, name,
+                   val_loss, config.grad_clip, config.averaged_epochs(epochs))
     return member.eval(), history
 
 
@@ -417,9 +440,9 @@ def fit_gnn(graphs: Sequence[ComputeGraph], y: np.ndarray, conv: str = "kgnn", *
             pred = torch.cat([member.gnn(graphs_to_batch(val[0][i:i + bs])) for i in range(0, len(vt), bs)])
             return F.mse_loss(pred, vt).item()
 
-    history = _fit(member, batch_loss, len(t), config.gnn_epochs if epochs is None else epochs,
-                   batch_size or config.gnn_batch_size, lr or config.gnn_lr, seed, f"{conv} GNN", val_loss,
-                   config.grad_clip)
+    epochs = config.gnn_epochs if epochs is None else epochs
+    history = _fit(member, batch_loss, len(t), epochs, batch_size or config.gnn_batch_size, lr or config.gnn_lr, seed,
+                   f"{conv} GNN", val_loss, config.grad_clip, config.averaged_epochs(epochs))
     return member.eval(), history
 
 
@@ -473,7 +496,9 @@ def train_estimator(config: TrainConfig, seed: int, out_dir: str | Path) -> Esti
     graphs, acc = load_nb101(config.max_cells)
     run = {**dataclasses.asdict(config), "baselines": list(config.baselines), "seed": seed,
            "graphs_digest": graphs_digest(graphs)}
-    if (out / "config.json").is_file() and json.loads((out / "config.json").read_text()) != run:
+    # a setting added after the run was written reads as its default, which by convention keeps the old behaviour
+    defaults = {**dataclasses.asdict(TrainConfig()), "baselines": list(TrainConfig().baselines)}
+    if (out / "config.json").is_file() and {**defaults, **json.loads((out / "config.json").read_text())} != run:
         raise GennapeError(f"{out} holds a run with another config, seed or NB-101 graphs (a converter "
                            "changed?); its checkpoints cannot be resumed: use a new folder")
     (out / "config.json").write_text(json.dumps(run, indent=1))
