@@ -60,3 +60,10 @@ def test_demo_with_the_seed_ensemble_and_a_bad_estimator_name(tmp_path):
     assert len(result.output.splitlines()) == 1 + 7
     result = runner.invoke(app, ["demo", "--estimator", str(tmp_path / "nowhere")])
     assert result.exit_code == 2 and "neither a shipped estimator" in result.output
+
+
+def test_the_preset_help_names_every_training_variant():
+    from gennape.cli import VARIANT_PRESETS
+    from gennape.train import PRESETS
+
+    assert VARIANT_PRESETS.split(", ") == [p for p in PRESETS if p not in ("default", "quick")]

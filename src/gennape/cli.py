@@ -28,6 +28,8 @@ def _parse_shape(text: Optional[str]) -> Optional[tuple[int, ...]]:
         raise typer.BadParameter(f"{text!r} is not a shape like 3,224,224") from None
 
 
+#: training presets besides "default" and "quick" (gennape.train.PRESETS; not imported, to keep the CLI quick to start)
+VARIANT_PRESETS = "paper, gennape_features, all_families, no_flops_input, gnn_flops_input, weight_averaging"
 ESTIMATOR_HELP = ("a shipped estimator, gennape (one seed, the paper's rule) or gennape_seeds (every seed "
                   "averaged: steadier transfer, 5x slower), or a folder saved by Estimator.save / SeedEnsemble.save")
 
@@ -152,7 +154,7 @@ def info(path: Path) -> None:
 @app.command()
 def train(out: Path = typer.Argument(..., help="folder for checkpoints, estimator/ and metrics.json"),
           preset: str = typer.Option("default", help="default (about 25 min on one core), quick, or a variant: "
-                                                     "paper, gennape_features, all_families, no_flops_input, gnn_flops_input"),
+                                                     + VARIANT_PRESETS),
           seed: int = typer.Option(0, help="seeds the NB-101 split and every stage"),
           threads: int = typer.Option(1, help="torch threads (one is fastest on a busy 2-core machine)")) -> None:
     """Train the estimator on NAS-Bench-101; rerunning with the same folder resumes after the last
@@ -176,8 +178,8 @@ def reproduce(seed: list[int] = typer.Option([0, 1, 2, 3, 4], help="seeds to run
               out: Optional[Path] = typer.Option(None, help="folder for tables, plots and raw numbers "
                                                             "[default: results, or results/PRESET]"),
               quick: bool = typer.Option(False, help="tiny settings that only exercise the pipeline"),
-              preset: str = typer.Option("default", help="training preset: default, or a variant: paper, "
-                                                         "gennape_features, all_families, no_flops_input, gnn_flops_input"),
+              preset: str = typer.Option("default", help="training preset: default, or a variant: "
+                                                         + VARIANT_PRESETS),
               ship: bool = typer.Option(True, help="save the best seed's estimator as the shipped weights "
                                                    "(the default preset only)"),
               compare_with: Optional[Path] = typer.Option(None, help="another results folder: write "

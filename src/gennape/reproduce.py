@@ -36,7 +36,7 @@ from .graph.compute_graph import ComputeGraph
 from .metrics import summary
 from .provenance import code_digest
 from .seed_ensemble import SeedEnsemble
-from .train import TrainConfig, load_nb101, split_nb101, train_estimator
+from .train import PRESETS, TrainConfig, load_nb101, split_nb101, train_estimator
 
 log = logging.getLogger("gennape.reproduce")
 
@@ -765,8 +765,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m gennape.reproduce", description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     parser.add_argument("--quick", action="store_true", help="tiny settings that only exercise the pipeline")
-    parser.add_argument("--preset", default="default", help="training preset: default, or a variant: paper, "
-                        "gennape_features, all_families, no_flops_input, gnn_flops_input")
+    parser.add_argument("--preset", default="default", help="training preset: default, or a variant: "
+                        + ", ".join(p for p in PRESETS if p not in ("default", "quick")))
     parser.add_argument("--out-dir", help="default: results, or results/PRESET for another preset")
     parser.add_argument("--runs-dir", default="runs/reproduce")
     parser.add_argument("--datasets", nargs="+", choices=list(EVAL_SET_BY_KEY), help="evaluation sets (default all)")
