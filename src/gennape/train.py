@@ -213,7 +213,7 @@ def _fit(module: nn.Module, batch_loss: Callable[[np.ndarray, np.random.Generato
     opt = torch.optim.Adam(params, lr=lr)
     history = {"train": [], "val": [], "best_epoch": epochs, "averaged_epochs": 0, "seconds": []}
     best = (float("inf"), None)
-    average_from = epochs - min(average_last, epochs) + 1 if average_last > 0 else epochs + 1
+    average_from = epochs + 1 - min(max(average_last, 0), epochs)  # epochs + 1: no averaging
     weight_sum: dict[str, torch.Tensor] = {}
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
