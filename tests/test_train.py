@@ -123,10 +123,10 @@ def test_fit_ends_at_the_best_epoch_or_the_mean_of_the_last_epochs(average_last)
     assert not torch.allclose(snapshots[1], snapshots[-1])  # the weights did move: the check can fail
 
 
-def test_weight_averaging_preset_averages_the_last_half_of_each_supervised_stage():
-    config = TrainConfig.preset("weight_averaging")
+def test_the_default_averages_the_last_half_of_each_supervised_stage():
+    config = TrainConfig()
     assert config.averaged_epochs(40) == 20 and config.averaged_epochs(15) == 8
-    assert TrainConfig().averaged_epochs(40) == 0
+    assert TrainConfig.preset("no_weight_averaging").averaged_epochs(40) == 0
     rng = np.random.default_rng(0)
     h = rng.normal(size=(200, 33)).astype(np.float32)
     _, history = fit_regression_head(h, h[:, 0], config=TrainConfig(head_epochs=5, weight_averaging=True), seed=0,
@@ -158,12 +158,16 @@ def test_quick_preset_end_to_end_and_resume(tmp_path, caplog):
     assert "stage encoder: loaded" in caplog.text and "epoch" not in caplog.text
     graphs = random_networks(5, seed=9)
     np.testing.assert_array_equal(again.predict(graphs), est.predict(graphs))
-    run = json.loads((tmp_path / "config.json").read_text())
-    del run["weight_averaging"]  # a run written before that setting existed resumes: it reads as the default
-    (tmp_path / "config.json").write_text(json.dumps(run))
-    train_estimator(config, seed=0, out_dir=tmp_path)
+    # a run written before weight averaging existed read best epochs: it resumes as such, not as the default
+    old = dataclasses.replace(config, weight_averaging=False)
+    old_dir = tmp_path / "old"
+    train_estimator(old, seed=0, out_dir=old_dir)
+    run = json.loads((old_dir / "config.json").read_text())
+    del run["weight_averaging"]
+    (old_dir / "config.json").write_text(json.dumps(run))
+    train_estimator(old, seed=0, out_dir=old_dir)
     with pytest.raises(GennapeError, match="another config"):
-        train_estimator(dataclasses.replace(config, weight_averaging=True), seed=0, out_dir=tmp_path)
+        train_estimator(config, seed=0, out_dir=old_dir)
 
 
 def test_cli_train_refuses_unknown_preset(tmp_path):
