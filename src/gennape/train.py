@@ -1,10 +1,10 @@
 """Training GENNAPE's estimator on NAS-Bench-101: contrastive pre-training, fuzzy C-means, the
 heads, the end-to-end GNNs, and the assembled :class:`~gennape.estimator.Estimator`.
 
-Protocol (GENNAPE §7): one seeded 80/10/10 split of the NB-101 cells (validation-1 is the
-validation set of every stage, validation-2 is only reported); cells below 80 % accuracy are removed from
-every split for the Eq. 5 ("T") members, and kept for the others. Every choice is made on NB-101
-validation data.
+Protocol (GENNAPE §7): one seeded 80/10/10 split of the NB-101 cells (validation-1 is every
+stage's validation set, validation-2 is only reported); cells below 80 % accuracy are removed
+from every split for the Eq. 5 ("T") members, and kept for the others. Every choice is made on
+NB-101 validation data.
 
 Choices the paper leaves open (see :class:`TrainConfig` for values):
 * CL: projection to 32-d, tau = 0.1, encoder dropout 0.1 as the augmentation, batches of 256
