@@ -15,6 +15,7 @@ from gennape.errors import GennapeError
 from gennape.estimator import ENSEMBLE, Estimator
 from gennape.model import laplacian_spectra
 from gennape.train import (
+    FINE_TUNE,
     TrainConfig,
     _fit,
     fit_gnn,
@@ -127,6 +128,8 @@ def test_the_default_averages_the_last_half_of_each_supervised_stage():
     config = TrainConfig()
     assert config.averaged_epochs(40) == 20 and config.averaged_epochs(15) == 8
     assert TrainConfig.preset("no_weight_averaging").averaged_epochs(40) == 0
+    # pre-registered scope: neither fine-tuning (no validation, last epoch) nor the paper's schedule averages
+    assert FINE_TUNE.averaged_epochs(100) == 0 and TrainConfig.preset("paper").averaged_epochs(40) == 0
     rng = np.random.default_rng(0)
     h = rng.normal(size=(200, 33)).astype(np.float32)
     _, history = fit_regression_head(h, h[:, 0], config=TrainConfig(head_epochs=5, weight_averaging=True), seed=0,
