@@ -231,3 +231,23 @@ def test_shipped_weights_still_predict_nb101_validation_cells():
     predicted = est.predict_accuracy(graphs)
     assert spearman(acc, predicted) > 0.7 and mae(acc, predicted) < 1.5
     assert spearman(acc, est.predict(graphs)) > 0.7
+
+
+def test_recentring_moves_each_regressor_onto_the_mean_label_and_keeps_its_ranking(est, graphs):
+    # labels far below NB-101's scale (a 45 % top-1 family): the shift must land exactly, FCM heads included
+    from gennape.train import recentre_output
+
+    tuned = copy.deepcopy(est)
+    with torch.no_grad():
+        inputs = tuned.shared_inputs(graphs)
+    acc = 45 + np.linspace(0, 2, len(graphs))
+    for name in ("cl_fcm_t", "cl", "kgnn"):
+        member = tuned.members[name]
+        with torch.no_grad():
+            before = member(inputs).double().numpy()
+        labels = tuned.labels(name, acc, inputs.macs.numpy())
+        shift = recentre_output(member, inputs, labels)
+        with torch.no_grad():
+            after = member(inputs).double().numpy()
+        assert shift < -1 and after.mean() == pytest.approx(labels.mean(), abs=1e-4)
+        np.testing.assert_allclose(after - before, shift, atol=1e-4)  # a pure shift: the ranking is kept
