@@ -325,9 +325,11 @@ class Estimator:
                   seed: int = 0, members: Sequence[str] | None = None) -> Estimator:
         """A NEW estimator fine-tuned on a few labelled graphs of a target family (this one is left
         untouched). The CL encoder and FCM centres stay frozen (their embeddings define the clusters,
-        and 50 samples would overfit them); every head is trained ``epochs`` epochs (ending at the last:
-        ``gennape.train.FINE_TUNE``) on the frozen embeddings (Eq. 5 with NB-101 statistics for the T members, pairs of the samples for the
-        pairwise members); the k-GNN is fine-tuned end to end. Ensemble weights become the softmax of
+        and 50 samples would overfit them); every head is trained ``epochs`` epochs, ending at the
+        last (``gennape.train.FINE_TUNE``), on the frozen embeddings (Eq. 5 with NB-101 statistics
+        for the T members, pairs of the samples for the pairwise members); the k-GNN is fine-tuned
+        end to end. Regressors first move onto the samples' mean label
+        (``gennape.train.recentre_output``). Ensemble weights become the softmax of
         each member's Kendall tau on the samples (a NaN tau, from a constant score, counts as 0).
         ``members``: fine-tune and keep only these (default: all), say the ensemble's to save time."""
         from .metrics import kendall_tau  # scipy.stats: 1 s to import, needed only here
