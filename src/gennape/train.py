@@ -41,7 +41,8 @@ Choices the paper leaves open (see :class:`TrainConfig` for values):
   the fine-tuning samples (``recentre_output``): labels use NB-101 statistics, and an offset of
   many standard deviations is more than Adam moves a bias in a 50-sample fine-tuning. Adopted by a
   rule fixed before measuring, on NB-101 only (50 validation-1 cells, validation-2, labels shifted
-  by -40 points: CL+FCM+T 0.498 -> 0.843; unshifted 0.8652 -> 0.8656).
+  by -40 points: CL+FCM+T 0.498 -> 0.843; unshifted 0.8652 -> 0.8656;
+  ``experiments/fine_tune_recentring.py``).
 * Pairwise heads: each epoch pairs every training graph with a random partner, skipping pairs
   whose accuracies differ by < 1e-4 (as the paper's code), BCE on "a beats b".
 * End-to-end GNNs: the paper's k-GNN (6 x 32 GraphConv, tanh, mean pool), MSE on standardised raw
