@@ -93,7 +93,8 @@ def test_key_follows_the_source_of_every_module_the_family_uses(nb201, monkeypat
     read_bytes = Path.read_bytes
 
     def key_with_cost_py_ending(text: bytes) -> str:
-        monkeypatch.setattr(Path, "read_bytes", lambda self: read_bytes(self) + (text if self.name == "cost.py" else b""))
+        monkeypatch.setattr(Path, "read_bytes",
+                            lambda self: read_bytes(self) + (text if self.name == "cost.py" else b""))
         provenance.source_digest.cache_clear()  # sources are read once per process
         try:
             return graph_cache.cache_key(nb201, SPECS_TEXT)

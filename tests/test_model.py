@@ -11,7 +11,7 @@ from gennape.errors import GennapeError
 from gennape.graph import GraphBuilder
 from gennape.model import (FEATURE_VERSION, NUM_ATTRIBUTES, FlopsAwareTransform, FuzzyCMeans, GraphEncoder,
                            MembershipWeightedHeads, MLPHead, PairwiseHead, ProjectionHead, graph_to_data,
-                           graphs_to_batch, laplacian_spectra, laplacian_spectrum, node_features,
+                           graphs_to_batch, laplacian_spectra, laplacian_spectrum, mask_ops, node_features,
                            soft_contrastive_loss)
 from gennape.model import spectral
 from gennape.model.features import COARSE_CLASSES, FEATURE_SLICES, coarse_class
@@ -159,6 +159,21 @@ def test_dropout_makes_two_views_only_in_training(graphs):
 def test_unseen_ops_start_with_zero_embedding():
     encoder = GraphEncoder()
     assert torch.count_nonzero(encoder.embedding.op_embedding.weight) == 0
+
+
+def test_op_dropout_makes_masked_nodes_look_like_unseen_ops(graphs):
+    torch.manual_seed(0)
+    encoder = GraphEncoder().eval()
+    torch.nn.init.normal_(encoder.embedding.op_embedding.weight)  # as if every op had trained
+    batch = graphs_to_batch(graphs[:8])
+    plain = encoder(batch)
+    assert mask_ops(batch, 0.0) is batch and "op_keep" not in batch  # rate 0: the batch untouched
+    assert 0.2 < mask_ops(batch, 0.3).op_keep.mean() < 0.8 and not torch.allclose(encoder(batch), plain)
+    mask_ops(batch, 1.0)  # every op masked = every op unseen: only the attribute features remain
+    torch.nn.init.zeros_(encoder.embedding.op_embedding.weight)
+    unseen = encoder(graphs_to_batch(graphs[:8]))
+    torch.nn.init.normal_(encoder.embedding.op_embedding.weight)
+    assert torch.allclose(encoder(batch), unseen)
 
 
 # ------------------------------------------------------------------ spectra

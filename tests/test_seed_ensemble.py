@@ -34,7 +34,8 @@ def test_scores_are_the_mean_of_the_estimators(pair, graphs):
     a, b = pair
     assert not np.allclose(a.predict(graphs), b.predict(graphs))  # two different estimators
     np.testing.assert_allclose(ens.predict(graphs), (a.predict(graphs) + b.predict(graphs)) / 2)
-    np.testing.assert_allclose(ens.predict_accuracy(graphs), (a.predict_accuracy(graphs) + b.predict_accuracy(graphs)) / 2)
+    np.testing.assert_allclose(ens.predict_accuracy(graphs),
+                               (a.predict_accuracy(graphs) + b.predict_accuracy(graphs)) / 2)
     np.testing.assert_allclose(ens.predict(graphs, member="kgnn"),
                                (a.predict(graphs, "kgnn") + b.predict(graphs, "kgnn")) / 2)
     assert ens.seeds == [0, 1]

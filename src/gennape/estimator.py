@@ -63,6 +63,7 @@ from .model import (
     NodeEmbedding,
     PairwiseHead,
     graphs_to_batch,
+    op_keep,
 )
 
 FORMAT_VERSION = 1
@@ -117,7 +118,7 @@ class GNNRegressor(nn.Module):
                                   nn.Linear(dim, dim), nn.Linear(dim, dim), nn.Linear(dim, 1))
 
     def forward(self, batch: Batch) -> torch.Tensor:
-        h = self.embedding(batch.op, batch.x)
+        h = self.embedding(batch.op, batch.x, op_keep(batch))
         for conv in self.convs:
             h = conv(h, batch.edge_index).tanh()
         pooled = global_mean_pool(h, batch.batch, size=batch.num_graphs)

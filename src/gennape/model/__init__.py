@@ -2,7 +2,7 @@
 contrastive loss, fuzzy C-means, prediction heads and the FLOPs-aware label transform."""
 
 from .contrastive import ProjectionHead, soft_contrastive_loss
-from .encoder import GraphEncoder, NodeEmbedding
+from .encoder import GraphEncoder, NodeEmbedding, mask_ops, op_keep
 from .fcm import FuzzyCMeans
 from .features import FEATURE_VERSION, NUM_ATTRIBUTES, graph_to_data, graphs_to_batch, node_features
 from .heads import MembershipWeightedHeads, MLPHead, PairwiseHead
@@ -11,5 +11,5 @@ from .spectral import laplacian_spectra, laplacian_spectrum
 
 __all__ = ["FEATURE_VERSION", "NUM_ATTRIBUTES", "FlopsAwareTransform", "FuzzyCMeans", "GraphEncoder",
            "MLPHead", "MembershipWeightedHeads", "NodeEmbedding", "PairwiseHead", "ProjectionHead",
-           "graph_to_data", "graphs_to_batch", "laplacian_spectra", "laplacian_spectrum", "node_features",
-           "soft_contrastive_loss"]
+           "graph_to_data", "graphs_to_batch", "laplacian_spectra", "laplacian_spectrum", "mask_ops", "node_features",
+           "op_keep", "soft_contrastive_loss"]

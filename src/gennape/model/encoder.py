@@ -56,10 +56,26 @@ class NodeEmbedding(nn.Module):
         self.register_buffer("columns", torch.as_tensor(NODE_FEATURES[features]), persistent=False)
         self.attributes = nn.Linear(len(self.columns), dim - op_dim)
 
-    def forward(self, op: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, op: torch.Tensor, x: torch.Tensor, op_keep: torch.Tensor | None = None) -> torch.Tensor:
+        """``op_keep``: optional (num_nodes, 1) 0/1 mask; 0 zeroes that node's op embedding (training-time
+        op dropout, see :func:`mask_ops`), as for an op that never occurred in training."""
         if self.features != "attributes":
             x = x[:, self.columns]
-        return torch.cat([self.op_embedding(op), self.attributes(x)], dim=1)
+        ops = self.op_embedding(op)
+        return torch.cat([ops if op_keep is None else ops * op_keep, self.attributes(x)], dim=1)
+
+
+def mask_ops(batch: Batch, rate: float) -> Batch:
+    """Op dropout: mark each node's op embedding to be zeroed with probability ``rate`` (torch's RNG)
+    in every encoder that reads ``batch``; rate 0 leaves the batch (and the RNG) untouched."""
+    if rate > 0:
+        batch.op_keep = (torch.rand(batch.num_nodes, 1) >= rate).float()
+    return batch
+
+
+def op_keep(batch: Batch) -> torch.Tensor | None:
+    """The batch's op-dropout mask, if :func:`mask_ops` set one."""
+    return batch.op_keep if "op_keep" in batch else None
 
 
 class GraphEncoder(nn.Module):
@@ -77,7 +93,7 @@ class GraphEncoder(nn.Module):
 
     def forward(self, batch: Batch) -> torch.Tensor:
         """(num_graphs, dim) embeddings of a batch made by :func:`graphs_to_batch`."""
-        h = self.dropout(self.embedding(batch.op, batch.x))
+        h = self.dropout(self.embedding(batch.op, batch.x, op_keep(batch)))
         for conv in self.convs:
             h = self.dropout(conv(h, batch.edge_index).tanh_())
         return global_mean_pool(h, batch.batch, size=batch.num_graphs)
