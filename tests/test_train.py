@@ -124,6 +124,12 @@ def test_fit_ends_at_the_best_epoch_or_the_mean_of_the_last_epochs(average_last)
     assert not torch.allclose(snapshots[1], snapshots[-1])  # the weights did move: the check can fail
 
 
+def test_op_dropout_is_a_training_augmentation_of_the_nb101_stages_only():
+    assert TrainConfig().op_dropout == 0.15 and TrainConfig.preset("no_op_dropout").op_dropout == 0.0
+    # pre-registered scope: never in fine-tuning; the paper's schedule has none
+    assert FINE_TUNE.op_dropout == 0.0 and TrainConfig.preset("paper").op_dropout == 0.0
+
+
 def test_the_default_averages_the_last_half_of_each_supervised_stage():
     config = TrainConfig()
     assert config.averaged_epochs(40) == 20 and config.averaged_epochs(15) == 8

@@ -153,7 +153,7 @@ class TrainConfig:
     # op dropout: in the NB-101 stages that embed nodes (CL, encoder tuning, end-to-end GNNs), each node's op
     # embedding is zeroed with this probability, so that "zero op embedding" (an op NB-101 lacks) is a
     # state the encoder has trained on (the "op_dropout" variant; module docstring)
-    op_dropout: float = 0.0
+    op_dropout: float = 0.15
 
     def averaged_epochs(self, epochs: int) -> int:
         """How many final epochs a supervised stage of ``epochs`` epochs averages (0: none)."""
@@ -177,7 +177,7 @@ PRESETS: dict[str, dict] = {
     # the paper's schedule as far as it is known: 40 epochs everywhere, the k-GNN at Adam 1e-4, heads
     # on the frozen CL encoder, readouts without the FLOPs column
     "paper": {"cl_epochs": 40, "tune_epochs": 0, "gnn_epochs": 40, "gnn_lr": 1e-4, "head_flops_input": False,
-              "weight_averaging": False},
+              "weight_averaging": False, "op_dropout": 0.0},
     # the paper's node features instead of ours (the feature ablation)
     "gennape_features": {"node_features": "gennape"},
     # CL also on 500 unlabelled sampled graphs of each of the 12 other families (no label is read)
@@ -188,8 +188,8 @@ PRESETS: dict[str, dict] = {
     "gnn_flops_input": {"gnn_flops_input": True},
     # each supervised stage at its best validation-1 epoch: the default before weight averaging was measured
     "no_weight_averaging": {"weight_averaging": False},
-    # op dropout 0.15 (BERT's masking rate) in the NB-101 stages that embed nodes
-    "op_dropout": {"op_dropout": 0.15},
+    # every op embedding kept in training: the default before op dropout was measured
+    "no_op_dropout": {"op_dropout": 0.0},
 }
 
 #: settings added after runs had been written, with the value that reproduces those older runs
@@ -486,7 +486,7 @@ def fit_gnn(graphs: Sequence[ComputeGraph], y: np.ndarray, conv: str = "kgnn", *
 
 # --- fine-tuning (used by Estimator.fine_tune) ------------------------------------------------------
 # 50 samples leave no validation split: every member trains its epochs and ends at the last one
-FINE_TUNE = TrainConfig(head_batch_size=8, head_lr=1e-3, weight_averaging=False)
+FINE_TUNE = TrainConfig(head_batch_size=8, head_lr=1e-3, weight_averaging=False, op_dropout=0.0)
 FINE_TUNE_GNN = {"batch_size": 5, "lr": 3e-4}  # the paper: batch 1, 1e-4; fewer, larger steps, same data
 
 
@@ -502,17 +502,19 @@ def fine_tune_members(est: Estimator, graphs: list[ComputeGraph], acc: np.ndarra
     for name, member in est.members.items():
         if isinstance(member, (RegressionMember, PairwiseMember)):
             h = head_inputs(inputs.embeddings, inputs.macs, member.args["flops_input"]).numpy()
-        if isinstance(member, (RegressionMember, GNNMember)) and recentre:
-            recentre_output(member, inputs, est.labels(name, acc, macs))
+        if isinstance(member, (RegressionMember, GNNMember)):
+            labels = est.labels(name, acc, macs)
+            if recentre:
+                recentre_output(member, inputs, labels)
         if isinstance(member, RegressionMember):
-            fit_regression_head(h, est.labels(name, acc, macs), u if member.args["n_heads"] > 1 else None,
+            fit_regression_head(h, labels, u if member.args["n_heads"] > 1 else None,
                                 config=FINE_TUNE, seed=seed, flops_aware=member.target == "eq5", init=member,
                                 epochs=epochs, name=f"fine-tune {name}")
         elif isinstance(member, PairwiseMember):
             fit_pairwise_head(h, acc, u if member.args["n_heads"] > 1 else None, config=FINE_TUNE, seed=seed,
                               init=member, epochs=epochs, name=f"fine-tune {name}")
         elif isinstance(member, GNNMember):
-            fit_gnn(graphs, est.labels(name, acc, macs), member.args["conv"], config=FINE_TUNE, seed=seed,
+            fit_gnn(graphs, labels, member.args["conv"], config=FINE_TUNE, seed=seed,
                     init=member, epochs=epochs, **FINE_TUNE_GNN)
 
 
