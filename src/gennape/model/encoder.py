@@ -7,7 +7,9 @@ width 32. ``dropout`` (after the node embedding and after every layer) gives the
 of the contrastive loss; it is inactive in eval mode.
 
 The op embedding starts at zero: an op that never occurs in training keeps a zero embedding, so it is
-described by its attribute features alone rather than by a random vector.
+described by its attribute features alone rather than by a random vector. Training masks op embeddings
+at random (:func:`mask_ops`, ``TrainConfig.op_dropout``) so that this state is one the encoder has
+learnt to read.
 
 ``features="gennape"`` is the ablation of that design: the paper's node description only (op
 embedding with PyTorch's random initialisation, the six linear shape values, kernel size, bias), so
