@@ -114,6 +114,7 @@ def test_comparison_of_two_presets_pairs_their_common_seeds(run, tmp_path):
     variant["sets"][SETS[0]]["zero_shot"]["kgnn"]["spearman"] = 0.123
     (tmp_path / "raw").mkdir()
     (tmp_path / "raw" / "seed0.json").write_text(json.dumps(variant))
+    (tmp_path / "raw" / "seed_ensemble.json").write_text(json.dumps({"setup": {}}))  # not a seed: skipped
     rp._write_comparison(root / "results", tmp_path)
     text = (tmp_path / "comparison.md").read_text()
     assert "`node_features` 'attributes' -> 'gennape'" in text and "seed(s) 0" in text

@@ -270,10 +270,14 @@ def _ensemble_metrics(scores: Sequence[np.ndarray], acc: np.ndarray) -> dict:
 
 
 # --- aggregation -----------------------------------------------------------------------------------
+#: one seed's raw file (``seed_ensemble.json`` beside them is not one)
+SEED_FILES = "seed[0-9]*.json"
+
+
 def finished_seeds(raw_dir: Path, setup: dict) -> dict[int, dict]:
-    """{seed: result} of every ``seed*.json`` in ``raw_dir`` made with ``setup``."""
+    """{seed: result} of every seed's file in ``raw_dir`` made with ``setup``."""
     out = {}
-    for path in sorted(raw_dir.glob("seed*.json")):
+    for path in sorted(raw_dir.glob(SEED_FILES)):
         result = json.loads(path.read_text())
         if result.get("setup") == setup:
             out[result["seed"]] = result
@@ -647,13 +651,13 @@ def _evaluation_settings(setup: dict) -> dict:
 
 
 def _write_comparison(reference_dir: Path, out: Path) -> None:
-    variant = {r["seed"]: r for r in map(json.loads, map(Path.read_text, sorted((out / "raw").glob("seed*.json"))))}
+    variant = {r["seed"]: r for r in map(json.loads, map(Path.read_text, sorted((out / "raw").glob(SEED_FILES))))}
     if not variant:
         return
     # a variant may need code the reference did not have: seeds pair up on the evaluation settings
     evaluation = _evaluation_settings(next(iter(variant.values()))["setup"])
     reference = {}
-    for path in sorted((reference_dir / "raw").glob("seed*.json")):
+    for path in sorted((reference_dir / "raw").glob(SEED_FILES)):
         result = json.loads(path.read_text())
         if _evaluation_settings(result["setup"]) == evaluation:
             reference[result["seed"]] = result
