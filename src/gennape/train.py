@@ -120,7 +120,7 @@ class TrainConfig:
     min_accuracy: float = 80.0  # percent; cells below are dropped for the Eq. 5 members
     dim: int = 32
     num_layers: int = 6
-    node_features: str = "attributes"  # "absolute" / "gennape": ablations (model/encoder.py)
+    node_features: str = "attributes"  # "gennape": the paper's node description, an ablation (model/encoder.py)
     dropout: float = 0.1  # encoder dropout during CL: the two views' augmentation
     projection_dim: int = 32
     tau: float = 0.1
@@ -182,8 +182,6 @@ PRESETS: dict[str, dict] = {
               "weight_averaging": False, "op_dropout": 0.0},
     # the paper's node features instead of ours (the feature ablation)
     "gennape_features": {"node_features": "gennape"},
-    # shapes as they are rather than in NB-101 units: the default before feature version 2 (identical on NB-101)
-    "absolute_shapes": {"node_features": "absolute"},
     # CL also on 500 unlabelled sampled graphs of each of the 12 other families (no label is read)
     "all_families": {"cl_samples_per_family": 500},
     # readouts without the log10 GFLOPs column: the default before it was measured

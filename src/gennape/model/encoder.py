@@ -11,9 +11,6 @@ described by its attribute features alone rather than by a random vector. Traini
 at random (:func:`mask_ops`, ``TrainConfig.op_dropout``) so that this state is one the encoder has
 learnt to read.
 
-``features="attributes"`` reads the shapes in NB-101 units (:mod:`gennape.model.features`);
-``features="absolute"`` reads them as they are (the default until feature version 2; the columns
-come in the same order, so on NB-101, where both are equal, the two give the same model).
 ``features="gennape"`` is the ablation of that design: the paper's node description only (op
 embedding with PyTorch's random initialisation, the six linear shape values, kernel size, bias), so
 an op NB-101 lacks (depthwise conv, hardswish, layernorm, ...) is a random, never-trained vector.
@@ -35,17 +32,10 @@ from ..errors import GennapeError
 from ..graph.compute_graph import ComputeGraph
 from .features import FEATURE_SLICES, FEATURE_VERSION, NUM_ATTRIBUTES, NUM_OPS, graphs_to_batch
 
-
-def _columns(*names: str) -> np.ndarray:
-    return np.concatenate([np.arange(NUM_ATTRIBUTES)[FEATURE_SLICES[k]] for k in names])
-
-
 #: Attribute columns each node-feature variant reads (see the module docstring).
-_SHAPE_FREE = ("kernel", "stride", "dilation", "depthwise", "grouped", "bias", "class", "oov", "macs", "params")
 NODE_FEATURES = {
-    "attributes": _columns("shape_nb101", "log_shape_nb101", *_SHAPE_FREE),
-    "absolute": _columns("shape", "log_shape", *_SHAPE_FREE),
-    "gennape": _columns("shape", "kernel", "bias"),
+    "attributes": np.arange(NUM_ATTRIBUTES),
+    "gennape": np.concatenate([np.arange(NUM_ATTRIBUTES)[FEATURE_SLICES[k]] for k in ("shape", "kernel", "bias")]),
 }
 
 
@@ -63,7 +53,7 @@ class NodeEmbedding(nn.Module):
             raise GennapeError(f"unknown node features {features!r}; choose one of {', '.join(NODE_FEATURES)}")
         self.features = features
         self.op_embedding = nn.Embedding(NUM_OPS, op_dim)
-        if features != "gennape":
+        if features == "attributes":
             nn.init.zeros_(self.op_embedding.weight)
         self.register_buffer("columns", torch.as_tensor(NODE_FEATURES[features]), persistent=False)
         self.attributes = nn.Linear(len(self.columns), dim - op_dim)
@@ -71,7 +61,8 @@ class NodeEmbedding(nn.Module):
     def forward(self, op: torch.Tensor, x: torch.Tensor, op_keep: torch.Tensor | None = None) -> torch.Tensor:
         """``op_keep``: optional (num_nodes, 1) 0/1 mask; 0 zeroes that node's op embedding (training-time
         op dropout, see :func:`mask_ops`), as for an op that never occurred in training."""
-        x = x[:, self.columns]
+        if self.features != "attributes":
+            x = x[:, self.columns]
         ops = self.op_embedding(op)
         return torch.cat([ops if op_keep is None else ops * op_keep, self.attributes(x)], dim=1)
 

@@ -7,19 +7,6 @@ are kept; the rest are added so that networks unlike the training family are sti
 an op whose embedding never trained (hardswish, layernorm, an out-of-vocabulary op) still has its
 coarse class, shapes and cost.
 
-**Shapes in NB-101 units.** The encoder reads every shape as if the network's input were 32 px and
-its first weighted layer 128 channels wide (NB-101's stem): H and W times 32 / the input's H (W)
-when the input is an image (larger than 1 px), channels times 128 / the first weighted op's output
-channels, except those that are no widths (the image channels: the input node and the input of the
-ops that read it; the class scores: the output node and the output of the ops that feed it); a 1 px
-extent (a vector after global pooling) stays 1 px. Every NB-101 graph is unchanged by this, bit for
-bit, so it cannot be chosen on NB-101 data; it was chosen beforehand (2026-11-28): a family's
-resolution and width are constants the encoder never saw vary (NB-201's 16-64 channels and 224 px
-mobile inputs lie outside NB-101's range), while a network's rank within its family depends on its
-relative structure and its cost. Size is still seen: the MACs and params columns stay absolute, and
-so do Eq. 5 and the FLOPs member. The absolute shape columns remain in the matrix for the
-``absolute`` and ``gennape`` encoder variants.
-
 ====================  ====  =========================================================================
 feature               cols  value
 ====================  ====  =========================================================================
@@ -41,8 +28,6 @@ coarse class          7     one-hot: weighted, normalisation, activation, poolin
 out of vocabulary     1     1 for ``oov`` nodes (their class comes from their original name)
 MACs                  1     log10(1 + MACs) / 9 (1 GMAC -> 1)
 params                1     log10(1 + params) / 7 (10 M parameters -> 1)
-shape, NB-101 units   6     as "shape (linear)", from the shapes in NB-101 units (see above)
-log shape, NB-101     6     as "shape (log)", from the shapes in NB-101 units
 ====================  ====  =========================================================================
 
 Edges are the graph's directed data-flow edges (``edge_index[0]`` = source, ``[1]`` = destination),
@@ -64,7 +49,7 @@ from ..errors import GennapeError
 from ..graph.compute_graph import ComputeGraph
 from ..graph.ops import OPS
 
-FEATURE_VERSION = 2  # 2: shapes in NB-101 units
+FEATURE_VERSION = 1
 
 NUM_OPS = len(OPS)
 
@@ -99,10 +84,7 @@ _SHAPE_SCALE = np.array([256, 256, 512, 256, 256, 512], dtype=np.float32)
 _LOG_SHAPE_SCALE = np.log2(1 + _SHAPE_SCALE)
 _FEATURE_COLUMNS = (("shape", 6), ("log_shape", 6), ("kernel", 2), ("stride", 2), ("dilation", 1),
                     ("depthwise", 1), ("grouped", 1), ("bias", 1), ("class", len(COARSE_CLASSES)),
-                    ("oov", 1), ("macs", 1), ("params", 1), ("shape_nb101", 6), ("log_shape_nb101", 6))
-_INPUT_OP, _OUTPUT_OP = OPS.index("input"), OPS.index("output")
-_WEIGHTED = COARSE_CLASSES.index("weighted")
-NB101_INPUT_PX, NB101_STEM_WIDTH = 32.0, 128.0
+                    ("oov", 1), ("macs", 1), ("params", 1))
 NUM_ATTRIBUTES = sum(width for _, width in _FEATURE_COLUMNS)
 #: Where each feature of the table above lies in the attribute vector.
 FEATURE_SLICES: dict[str, slice] = {
@@ -122,15 +104,9 @@ def coarse_class(op_name: str) -> str:
     return "other"
 
 
-def _shape_columns(shapes: np.ndarray) -> list[np.ndarray]:
-    """The linear and the log shape columns of (N, 6) shapes."""
-    return [np.minimum(shapes / _SHAPE_SCALE, 10.0),
-            np.log2(1.0 + np.maximum(shapes, 0.0)) / _LOG_SHAPE_SCALE]
-
-
-def _attributes(op_ids: np.ndarray, shapes: np.ndarray, nb101_shapes: np.ndarray, kernels: np.ndarray,
-                strides: np.ndarray, dilations: np.ndarray, groups: np.ndarray, bias: np.ndarray,
-                macs: np.ndarray, params: np.ndarray, classes: np.ndarray) -> np.ndarray:
+def _attributes(op_ids: np.ndarray, shapes: np.ndarray, kernels: np.ndarray, strides: np.ndarray,
+                dilations: np.ndarray, groups: np.ndarray, bias: np.ndarray, macs: np.ndarray,
+                params: np.ndarray, classes: np.ndarray) -> np.ndarray:
     """The (N, NUM_ATTRIBUTES) float32 attribute matrix of N nodes given as columns."""
     n = len(op_ids)
     shapes = shapes.astype(np.float32)
@@ -139,7 +115,8 @@ def _attributes(op_ids: np.ndarray, shapes: np.ndarray, nb101_shapes: np.ndarray
     one_hot = np.zeros((n, len(COARSE_CLASSES)), dtype=np.float32)
     one_hot[np.arange(n), classes] = 1.0
     columns = [
-        *_shape_columns(shapes),
+        np.minimum(shapes / _SHAPE_SCALE, 10.0),
+        np.log2(1.0 + np.maximum(shapes, 0.0)) / _LOG_SHAPE_SCALE,
         np.log2(1.0 + kernels.astype(np.float32)) / 3.0,
         np.log2(np.maximum(strides, 1).astype(np.float32)),
         np.log2(np.maximum(dilations, 1).astype(np.float32))[:, None],
@@ -150,36 +127,8 @@ def _attributes(op_ids: np.ndarray, shapes: np.ndarray, nb101_shapes: np.ndarray
         (op_ids == 0)[:, None],
         (np.log10(1.0 + macs.astype(np.float64)) / 9.0)[:, None],
         (np.log10(1.0 + params.astype(np.float64)) / 7.0)[:, None],
-        *_shape_columns(nb101_shapes.astype(np.float32)),
     ]
     return np.concatenate([np.asarray(c, dtype=np.float32) for c in columns], axis=1)
-
-
-def in_nb101_units(shapes: np.ndarray, op_ids: np.ndarray, classes: np.ndarray, edges: np.ndarray,
-                   graph_of_node: np.ndarray, num_graphs: int) -> np.ndarray:
-    """(N, 6) float64 shapes of nodes of ``num_graphs`` graphs (``graph_of_node``: each node's graph,
-    nodes in topological order within a graph; ``edges``: (E, 2) global node indices) rescaled per graph
-    to a 32 px input and a 128-channel first weighted layer (module docstring)."""
-    shapes = shapes.astype(np.float64)
-    is_input, is_output = op_ids == _INPUT_OP, op_ids == _OUTPUT_OP
-    # image channels and class scores are no widths: inputs and what reads them, outputs and what feeds them
-    fixed_in, fixed_out = is_input.copy(), is_input | is_output
-    fixed_in[edges[is_input[edges[:, 0]], 1]] = True
-    fixed_in[is_output] = True
-    fixed_out[edges[is_output[edges[:, 1]], 0]] = True
-    input_hw = np.zeros((num_graphs, 2))
-    np.maximum.at(input_hw, graph_of_node[is_input], shapes[is_input, 3:5])
-    spatial = np.where(input_hw > 1, NB101_INPUT_PX / np.maximum(input_hw, 1), 1.0)[graph_of_node]
-    weighted = np.flatnonzero(classes == _WEIGHTED)
-    stem_width = np.full(num_graphs, NB101_STEM_WIDTH)
-    graphs_with_weights, first = np.unique(graph_of_node[weighted], return_index=True)
-    stem_width[graphs_with_weights] = shapes[weighted[first], 5]
-    width = (NB101_STEM_WIDTH / np.where(stem_width > 0, stem_width, NB101_STEM_WIDTH))[graph_of_node]
-    factors = np.stack([spatial[:, 0], spatial[:, 1], np.where(fixed_in, 1.0, width),
-                        spatial[:, 0], spatial[:, 1], np.where(fixed_out, 1.0, width)], axis=1)
-    # a 1 px extent (a vector after global pooling, a linear layer's rows) stays 1 px
-    factors[:, [0, 1, 3, 4]] = np.where(shapes[:, [0, 1, 3, 4]] > 1, factors[:, [0, 1, 3, 4]], 1.0)
-    return shapes * factors
 
 
 def _classes(op_ids: np.ndarray, oov: Sequence[tuple[int, str]]) -> np.ndarray:
@@ -189,31 +138,12 @@ def _classes(op_ids: np.ndarray, oov: Sequence[tuple[int, str]]) -> np.ndarray:
     return classes
 
 
-def _node_matrix(graphs: Sequence[ComputeGraph]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(op ids, attribute matrix, global (E, 2) edges, ptr) of the disjoint union of ``graphs``, built
-    from their concatenated node columns rather than graph by graph."""
-    counts = np.fromiter((g.num_nodes for g in graphs), dtype=np.int64, count=len(graphs))
-    ptr = np.concatenate([[0], np.cumsum(counts)])
-    cols = {key: np.concatenate([getattr(g, key) for g in graphs])
-            for key in ("op_ids", "shapes", "kernels", "strides", "dilations", "groups", "bias", "macs",
-                        "param_counts")}
-    op_ids = cols["op_ids"].astype(np.int64)
-    oov = [(int(p) + i, name) for g, p in zip(graphs, ptr) for i, name in g.oov_names.items()]
-    classes = _classes(op_ids, oov)
-    edge_counts = np.fromiter((g.num_edges for g in graphs), dtype=np.int64, count=len(graphs))
-    edges = np.concatenate([g.edges for g in graphs]).astype(np.int64).reshape(-1, 2)
-    edges += np.repeat(ptr[:-1], edge_counts)[:, None]
-    nb101_shapes = in_nb101_units(cols["shapes"], op_ids, classes, edges,
-                                  np.repeat(np.arange(len(graphs)), counts), len(graphs))
-    x = _attributes(op_ids, cols["shapes"], nb101_shapes, cols["kernels"], cols["strides"], cols["dilations"],
-                    cols["groups"], cols["bias"], cols["macs"], cols["param_counts"], classes)
-    return op_ids, x, edges, ptr
-
-
 def node_features(graph: ComputeGraph) -> tuple[np.ndarray, np.ndarray]:
     """(op ids (N,) int64, attribute features (N, NUM_ATTRIBUTES) float32) of one graph."""
-    op_ids, x, _, _ = _node_matrix([graph])
-    return op_ids, x
+    op_ids = graph.op_ids.astype(np.int64)
+    classes = _classes(op_ids, list(graph.oov_names.items()))
+    return op_ids, _attributes(op_ids, graph.shapes, graph.kernels, graph.strides, graph.dilations,
+                               graph.groups, graph.bias, graph.macs, graph.param_counts, classes)
 
 
 def graph_to_data(graph: ComputeGraph) -> Data:
@@ -230,9 +160,20 @@ def graphs_to_batch(graphs: Sequence[ComputeGraph]) -> Batch:
     and ``graph_macs``, each graph's total MACs), built from concatenated columns rather than graph by graph."""
     if not graphs:
         raise GennapeError("graphs_to_batch needs at least one graph")
-    op_ids, x, edges, ptr = _node_matrix(graphs)
+    counts = np.fromiter((g.num_nodes for g in graphs), dtype=np.int64, count=len(graphs))
+    ptr = np.concatenate([[0], np.cumsum(counts)])
+    cols = {key: np.concatenate([getattr(g, key) for g in graphs])
+            for key in ("op_ids", "shapes", "kernels", "strides", "dilations", "groups", "bias", "macs",
+                        "param_counts")}
+    op_ids = cols["op_ids"].astype(np.int64)
+    oov = [(int(p) + i, name) for g, p in zip(graphs, ptr) for i, name in g.oov_names.items()]
+    x = _attributes(op_ids, cols["shapes"], cols["kernels"], cols["strides"], cols["dilations"],
+                    cols["groups"], cols["bias"], cols["macs"], cols["param_counts"], _classes(op_ids, oov))
+    edge_counts = np.fromiter((g.num_edges for g in graphs), dtype=np.int64, count=len(graphs))
+    edges = np.concatenate([g.edges for g in graphs]).astype(np.int64)
+    edges += np.repeat(ptr[:-1], edge_counts)[:, None]
     return Batch(op=torch.from_numpy(op_ids), x=torch.from_numpy(x),
                  edge_index=torch.from_numpy(np.ascontiguousarray(edges.T)),
-                 batch=torch.from_numpy(np.repeat(np.arange(len(graphs)), np.diff(ptr))),
+                 batch=torch.from_numpy(np.repeat(np.arange(len(graphs)), counts)),
                  ptr=torch.from_numpy(ptr),  # Batch.num_graphs reads len(ptr) - 1
                  graph_macs=torch.tensor([float(g.flops) for g in graphs], dtype=torch.float64))
