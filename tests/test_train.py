@@ -155,6 +155,17 @@ def test_width_augmentation_reads_each_nb101_training_cell_at_random_widths():
     assert draws("cl") == draws("cl") and draws("cl") != draws("tune")
 
 
+def test_cl_width_views_train_only_the_contrastive_stage_on_other_widths(tmp_path, caplog):
+    assert TrainConfig().cl_width_views == () and TrainConfig.preset("cl_width_views").cl_width_views
+    config = dataclasses.replace(TrainConfig.preset("quick"), cl_width_views=(16, 128), baselines=())
+    with caplog.at_level(logging.INFO, logger="gennape.train"):
+        train_estimator(config, seed=0, out_dir=tmp_path)
+    assert "stem widths [16, 128]" in caplog.text
+    assert json.loads((tmp_path / "config.json").read_text())["cl_width_views"] == [16, 128]
+    with pytest.raises(GennapeError, match="alternatives"):
+        train_estimator(dataclasses.replace(config, width_augmentation=(16, 128)), seed=0, out_dir=tmp_path / "b")
+
+
 def test_the_default_averages_the_last_half_of_each_supervised_stage():
     config = TrainConfig()
     assert config.averaged_epochs(40) == 20 and config.averaged_epochs(15) == 8
