@@ -36,6 +36,8 @@ def main(folders: list[Path]) -> None:
     for runs in folders:
         rows = []
         for seed_dir in sorted(runs.glob("nb101_seed[0-9]*")):
+            if not (seed_dir / "estimator").is_dir():  # a seed still training
+                continue
             est = Estimator.load(seed_dir / "estimator")
             rows.append([spearmanr(est.predict(graphs[w]), acc[val2])[0] for w in WIDTHS])
             print(f"{runs}/{seed_dir.name}: " + ", ".join(f"width {w} {v:.4f}" for w, v in zip(WIDTHS, rows[-1])),
