@@ -7,6 +7,8 @@ widths 16 and 32 is the pre-registered criterion of the width_augmentation varia
 default's five seeds it tracked zero-shot transfer far better than validation-2 itself (working notes).
 
     python experiments/width_check.py [runs/reproduce/default ...]
+
+Measured on the default's 5 seeds (89767b4), widths 16 / 32 / 64 / 128: 0.5593 / 0.6404 / 0.8250 / 0.9146.
 """
 
 import sys
