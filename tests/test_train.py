@@ -14,8 +14,11 @@ from random_graphs import random_networks
 from gennape.errors import GennapeError
 from gennape.estimator import ENSEMBLE, Estimator
 from gennape.model import laplacian_spectra
+from gennape.data import load
+from gennape.families.nb101 import network_graph
 from gennape.train import (
     FINE_TUNE,
+    RandomWidths,
     TrainConfig,
     _fit,
     fit_gnn,
@@ -25,6 +28,7 @@ from gennape.train import (
     sample_design_spaces,
     split_nb101,
     train_estimator,
+    widths_of_nb101,
 )
 
 torch.set_num_threads(1)
@@ -128,6 +132,38 @@ def test_op_dropout_is_a_training_augmentation_of_the_nb101_stages_only():
     assert TrainConfig().op_dropout == 0.15 and TrainConfig.preset("no_op_dropout").op_dropout == 0.0
     # pre-registered scope: never in fine-tuning; the paper's schedule has none
     assert FINE_TUNE.op_dropout == 0.0 and TrainConfig.preset("paper").op_dropout == 0.0
+
+
+def test_width_augmentation_reads_each_nb101_training_cell_at_random_widths():
+    assert TrainConfig().width_augmentation == () and TrainConfig.preset("width_augmentation").width_augmentation
+    records = load("nb101")[:20]
+    graphs = [network_graph(r.spec) for r in records]
+    assert widths_of_nb101(graphs, ()) is None
+    versions = widths_of_nb101(graphs, (16, 128))
+    assert versions[1] == graphs
+    assert all(n.flops * 40 < g.flops for n, g in zip(versions[0], graphs))  # 8x narrower: ~64x fewer MACs
+    reads = RandomWidths(versions, seed=0, stage="cl")
+    assert len(reads) == 20
+    picks = [reads[3] for _ in range(40)]
+    assert all(p is versions[0][3] or p is versions[1][3] for p in picks)
+    assert {p is versions[0][3] for p in picks} == {True, False}  # both widths come up
+    # each (seed, stage) has its own stream: reproducible, independent of the other stages
+    def draws(stage):
+        reads = RandomWidths(versions, 0, stage)
+        return [reads[i] is versions[0][i] for i in range(20)]
+
+    assert draws("cl") == draws("cl") and draws("cl") != draws("tune")
+
+
+def test_cl_width_views_train_only_the_contrastive_stage_on_other_widths(tmp_path, caplog):
+    assert TrainConfig().cl_width_views == () and TrainConfig.preset("cl_width_views").cl_width_views
+    config = dataclasses.replace(TrainConfig.preset("quick"), cl_width_views=(16, 128), baselines=())
+    with caplog.at_level(logging.INFO, logger="gennape.train"):
+        train_estimator(config, seed=0, out_dir=tmp_path)
+    assert "stem widths [16, 128]" in caplog.text
+    assert json.loads((tmp_path / "config.json").read_text())["cl_width_views"] == [16, 128]
+    with pytest.raises(GennapeError, match="alternatives"):
+        train_estimator(dataclasses.replace(config, width_augmentation=(16, 128)), seed=0, out_dir=tmp_path / "b")
 
 
 def test_the_default_averages_the_last_half_of_each_supervised_stage():

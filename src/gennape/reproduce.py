@@ -123,9 +123,10 @@ METHOD_ORDER = tuple(METHOD_NAMES)
 def settings(config: TrainConfig, sets: Sequence[EvalSet], k: int, epochs: int, max_records: int | None) -> dict:
     """Everything a seed's numbers depend on besides the seed, the code that computes them included:
     a finished seed is reused only if equal."""
-    return {"eval_version": EVAL_VERSION, "code": code_digest("gennape.train") + code_digest("gennape.evaluate"),
-            "train": {**dataclasses.asdict(config), "baselines": list(config.baselines)},
-            "sets": [s.key for s in sets], "k": k, "epochs": epochs, "max_records": max_records}
+    setup = {"eval_version": EVAL_VERSION, "code": code_digest("gennape.train") + code_digest("gennape.evaluate"),
+             "train": dataclasses.asdict(config), "sets": [s.key for s in sets], "k": k, "epochs": epochs,
+             "max_records": max_records}
+    return json.loads(json.dumps(setup))  # as it reads back from a file: tuples become lists
 
 
 def load_sets(sets: Sequence[EvalSet], max_records: int | None = None
