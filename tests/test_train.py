@@ -156,7 +156,10 @@ def test_width_augmentation_reads_each_nb101_training_cell_at_random_widths():
 
 
 def test_cl_width_views_train_only_the_contrastive_stage_on_other_widths(tmp_path, caplog):
-    assert TrainConfig().cl_width_views == () and TrainConfig.preset("cl_width_views").cl_width_views
+    assert TrainConfig().cl_width_views == (16, 32, 64, 128)
+    # the old default, the alternative and the unlabelled other families come without them
+    for preset in ("no_cl_width_views", "width_augmentation", "all_families"):
+        assert TrainConfig.preset(preset).cl_width_views == ()
     config = dataclasses.replace(TrainConfig.preset("quick"), cl_width_views=(16, 128), baselines=())
     with caplog.at_level(logging.INFO, logger="gennape.train"):
         train_estimator(config, seed=0, out_dir=tmp_path)
