@@ -22,6 +22,7 @@ from gennape.estimator import (
     RegressionMember,
     _normalised_ranks,
     head_inputs,
+    log10_gflops,
     member_from_spec,
 )
 from gennape.metrics import kendall_tau
@@ -121,6 +122,51 @@ def test_predict_accuracy_inverts_eq5_of_the_fcm_heads(est, graphs):
         y = est.members["cl_fcm_t"](inputs).numpy()
     expected = est.transform.inverse(y.astype(np.float64), np.array([float(g.flops) for g in graphs]))
     assert est.predict_accuracy(graphs) == pytest.approx(expected, rel=1e-6)
+
+
+def centred(est: Estimator, centre: float) -> Estimator:
+    c = copy.deepcopy(est)
+    c.flops_centre = centre
+    return c
+
+
+def test_flops_centring_reads_each_call_at_the_centre_median(est, graphs):
+    median = float(np.median(log10_gflops([g.flops for g in graphs])))
+    c = centred(est, median + 1.0)  # the call is read as if ten times costlier
+    assert c.shift_of(graphs) == pytest.approx(1.0) and est.shift_of(graphs) == 0.0
+    inputs = c.shared_inputs(graphs)
+    np.testing.assert_allclose(inputs.read_macs.numpy(), 10 * inputs.macs.numpy())
+    with torch.no_grad():  # the heads' column reads the scaled FLOPs...
+        y = c.members["cl_t"](inputs).double().numpy()
+        y_plain = est.members["cl_t"](est.shared_inputs(graphs)).double().numpy()
+    assert not np.allclose(y, y_plain)
+    # ...and so does the inverse of Eq. 5
+    np.testing.assert_allclose(c.predict(graphs, member="cl_t"), c.transform.inverse(y, 10 * inputs.macs.numpy()),
+                               rtol=1e-6)
+    np.testing.assert_array_equal(c.predict(graphs, member="flops"), est.predict(graphs, member="flops"))
+    same = centred(est, median)  # a call already at the centre reads its FLOPs as they are
+    np.testing.assert_allclose(same.predict(graphs, member="cl_t"), est.predict(graphs, member="cl_t"), rtol=1e-6)
+
+
+def test_flops_centring_shifts_a_whole_call_alike_however_it_is_chunked(est, graphs, monkeypatch):
+    import gennape.estimator as estimator_module
+
+    c = centred(est, -1.0)
+    whole = c.predict(graphs, member="cl_fcm_t")
+    monkeypatch.setattr(estimator_module, "MAX_CHUNK_NODES", 50)
+    np.testing.assert_allclose(c.predict(graphs, member="cl_fcm_t"), whole, rtol=1e-6)
+
+
+def test_fine_tune_under_flops_centring_fixes_the_samples_shift(est, graphs, tmp_path):
+    c = centred(est, -1.0)
+    acc = np.random.default_rng(3).uniform(60, 70, 20)
+    tuned = c.fine_tune(graphs[:20], acc, epochs=2, members=list(c.weights))
+    assert c.flops_shift is None and tuned.flops_shift == pytest.approx(c.shift_of(graphs[:20]))
+    rest = tuned.predict(graphs[20:], member="cl_fcm_t")
+    assert tuned.predict(graphs[25:26], member="cl_fcm_t")[0] == pytest.approx(rest[5])  # one graph, as in a call
+    loaded = Estimator.load(tuned.save(tmp_path))
+    assert (loaded.flops_centre, loaded.flops_shift) == (tuned.flops_centre, tuned.flops_shift)
+    np.testing.assert_array_equal(loaded.predict(graphs[20:]), tuned.predict(graphs[20:]))
 
 
 def test_unknown_member_is_refused(est, graphs):

@@ -24,6 +24,7 @@ from gennape.train import (
     fit_gnn,
     fit_pairwise_head,
     fit_regression_head,
+    load_nb101,
     pretrain_encoder,
     sample_design_spaces,
     split_nb101,
@@ -216,6 +217,22 @@ def test_quick_preset_end_to_end_and_resume(tmp_path, caplog):
     train_estimator(old, seed=0, out_dir=old_dir)
     with pytest.raises(GennapeError, match="another config"):
         train_estimator(config, seed=0, out_dir=old_dir)
+
+
+def test_flops_centring_is_a_prediction_setting_that_resumes_every_stage(tmp_path, caplog):
+    config = dataclasses.replace(TrainConfig.preset("quick"), baselines=())
+    assert config.flops_centring and not TrainConfig.preset("no_flops_centring").flops_centring
+    centred = train_estimator(config, seed=0, out_dir=tmp_path)
+    graphs, _ = load_nb101(config.max_cells)
+    train, _, _ = split_nb101(len(graphs), config.split_seed)
+    assert centred.flops_centre == pytest.approx(np.median(np.log10([graphs[i].flops for i in train]) - 9))
+    with caplog.at_level(logging.INFO, logger="gennape.train"):
+        plain = train_estimator(dataclasses.replace(config, flops_centring=False), seed=0, out_dir=tmp_path)
+    assert "epoch" not in caplog.text  # every stage loaded: the checkpoints do not depend on it
+    assert plain.flops_centre is None and not json.loads((tmp_path / "config.json").read_text())["flops_centring"]
+    others = random_networks(20, seed=3)  # far from NB-101's cost: the shift matters
+    assert abs(centred.shift_of(others)) > 0.1
+    assert not np.allclose(centred.predict(others, member="cl_fcm_t"), plain.predict(others, member="cl_fcm_t"))
 
 
 def test_cli_train_refuses_unknown_preset(tmp_path):

@@ -30,7 +30,7 @@ def _parse_shape(text: Optional[str]) -> Optional[tuple[int, ...]]:
 
 #: training presets besides "default" and "quick" (gennape.train.PRESETS; not imported, to keep the CLI quick to start)
 VARIANT_PRESETS = ("paper, gennape_features, all_families, no_flops_input, gnn_flops_input, no_weight_averaging, "
-                   "no_op_dropout, width_augmentation, no_cl_width_views")
+                   "no_op_dropout, width_augmentation, no_cl_width_views, no_flops_centring")
 ESTIMATOR_HELP = ("a shipped estimator, gennape (one seed, the paper's rule) or gennape_seeds (every seed "
                   "averaged: steadier transfer, 5x slower), or a folder saved by Estimator.save / SeedEnsemble.save")
 

@@ -27,6 +27,17 @@ in the JSON), defined for a single graph, but equal influence holds only on NB-1
 whose inverse-Eq. 5 accuracies spread much wider than NB-101's (OFA), the Eq. 5 members dominate.
 Either way the ensemble score ranks (higher is better); it is not an accuracy.
 
+**FLOPs centring.** The heads read each graph's log10 GFLOPs, and the Eq. 5 members' outputs go
+through the inverse of Eq. 5 at the graph's FLOPs; both were fitted on NB-101, whose cells all
+cost about 0.8 GFLOPs. With ``flops_centre`` set (log10 GFLOPs: the NB-101 training cells'
+median), an estimator reads every graph's FLOPs scaled by one factor per call, 10 ** shift decades
+with shift = ``flops_centre`` - the median log10 GFLOPs of the call's graphs: relative cost within
+the call is kept, the family's absolute cost level is not read. Both the heads' column and the
+inverse read the scaled FLOPs (:attr:`SharedInputs.read_macs`); shifting only the column turned
+the Eq. 5 members' ranking upside down on other families (README, "width check"). Fine-tuning fixes
+the shift to that of its samples (:attr:`Estimator.flops_shift`), so a fine-tuned estimator scores
+single graphs as it scores a family. The FLOPs member and the end-to-end GNNs read the true FLOPs.
+
 **Accuracy.** :meth:`Estimator.predict_accuracy` is CL+FCM+T's output through the inverse of Eq. 5
 with NB-101 training statistics: it is calibrated to NB-101 (CIFAR-10, 108 epochs) and is a rough
 absolute estimate elsewhere until fine-tuned on the target family.
@@ -81,11 +92,22 @@ class SharedInputs:
     batch: Batch
     embeddings: torch.Tensor
     memberships: torch.Tensor
+    flops_shift: float = 0.0  # decades (FLOPs centring, module docstring)
 
     @property
     def macs(self) -> torch.Tensor:
         """(B,) float64 total MACs of each graph."""
         return self.batch.graph_macs
+
+    @property
+    def read_macs(self) -> torch.Tensor:
+        """(B,) float64 MACs as the heads and the inverse of Eq. 5 read them: ``macs`` x 10 ** ``flops_shift``."""
+        return self.macs * 10.0 ** self.flops_shift if self.flops_shift else self.macs
+
+
+def log10_gflops(macs) -> np.ndarray:
+    """log10 of GFLOPs (MACs / 1e9, at least 1 MAC): the unit of the heads' FLOPs column."""
+    return np.log10(np.maximum(np.asarray(macs, dtype=np.float64), 1.0)) - 9.0
 
 
 def head_inputs(embeddings: torch.Tensor, macs: torch.Tensor, flops_input: bool) -> torch.Tensor:
@@ -165,7 +187,7 @@ class RegressionMember(Member):
         return {"kind": "regression", **self.args}
 
     def forward(self, inputs: SharedInputs) -> torch.Tensor:
-        h = head_inputs(inputs.embeddings, inputs.macs, self.args["flops_input"])
+        h = head_inputs(inputs.embeddings, inputs.read_macs, self.args["flops_input"])
         return self.head(h) if self.args["n_heads"] == 1 else self.head(h, inputs.memberships)
 
 
@@ -182,7 +204,7 @@ class PairwiseMember(Member):
         return {"kind": "pairwise", **self.args}
 
     def forward(self, inputs: SharedInputs) -> torch.Tensor:
-        h = head_inputs(inputs.embeddings, inputs.macs, self.args["flops_input"])
+        h = head_inputs(inputs.embeddings, inputs.read_macs, self.args["flops_input"])
         return self.head.score(h, inputs.memberships if self.args["n_heads"] > 1 else None)
 
 
@@ -234,12 +256,15 @@ class Estimator:
     of NB-101 training accuracies, the scale of the members that regress raw accuracy. ``scales``:
     member -> (mean, std) of its scores on NB-101 validation-1. ``weights``: ensemble member -> weight.
     ``common_scale``: how member scores are made comparable, "rank" or "nb101" (module docstring).
+    ``flops_centre``: log10 GFLOPs every call's median is read at (FLOPs centring, module docstring);
+    None reads FLOPs as they are. ``flops_shift``: decades, fixed by :meth:`fine_tune`; None: per call.
     """
 
     def __init__(self, encoder: GraphEncoder, fcm: FuzzyCMeans, transform: FlopsAwareTransform,
                  accuracy_stats: tuple[float, float], members: dict[str, Member],
                  scales: dict[str, tuple[float, float]] | None = None, weights: dict[str, float] | None = None,
-                 info: dict | None = None, common_scale: str = "rank"):
+                 info: dict | None = None, common_scale: str = "rank", flops_centre: float | None = None,
+                 flops_shift: float | None = None):
         if common_scale not in COMMON_SCALES:
             raise GennapeError(f"unknown common scale {common_scale!r}; choose one of {', '.join(COMMON_SCALES)}")
         self.common_scale = common_scale
@@ -253,6 +278,8 @@ class Estimator:
             weights = {name: 1.0 for name in ENSEMBLE if name in self.members}
         self.weights = {name: float(w) for name, w in weights.items()}
         self.info = dict(info or {})
+        self.flops_centre = None if flops_centre is None else float(flops_centre)
+        self.flops_shift = None if flops_shift is None else float(flops_shift)
 
     # --- prediction ----------------------------------------------------------------------------
     def predict(self, graphs: Sequence[ComputeGraph], member: str | None = None) -> np.ndarray:
@@ -290,29 +317,40 @@ class Estimator:
             raise GennapeError(f"unknown estimator member(s) {', '.join(unknown)}; this estimator has "
                                f"{', '.join(self.members)}")
         parts: dict[str, list[np.ndarray]] = {n: [] for n in names}
+        shift = self.shift_of(graphs)  # one shift for the whole call, not per chunk
         for chunk in _chunks(graphs):
-            inputs = self.shared_inputs(chunk)
+            inputs = self.shared_inputs(chunk, shift)
             for name in names:
-                parts[name].append(self._score(name, self.members[name](inputs), inputs.macs))
+                parts[name].append(self._score(name, self.members[name](inputs), inputs.read_macs))
         return {n: np.concatenate(p) if p else np.zeros(0) for n, p in parts.items()}
 
-    def shared_inputs(self, graphs: Sequence[ComputeGraph]) -> SharedInputs:
+    def shift_of(self, graphs: Sequence[ComputeGraph]) -> float:
+        """Decades by which the heads and Eq. 5 read the FLOPs of ``graphs`` scaled (module docstring)."""
+        if self.flops_centre is None or not len(graphs):
+            return 0.0
+        if self.flops_shift is not None:
+            return self.flops_shift
+        return self.flops_centre - float(np.median(log10_gflops([g.flops for g in graphs])))
+
+    def shared_inputs(self, graphs: Sequence[ComputeGraph], shift: float | None = None) -> SharedInputs:
+        """What every member reads for ``graphs``; ``shift``: FLOPs centring's (default :meth:`shift_of`)."""
         batch = graphs_to_batch(graphs)
         h = self.encoder(batch)
         u = torch.from_numpy(self.fcm.memberships(h.detach().numpy()).astype(np.float32))
-        return SharedInputs(batch, h, u)
+        return SharedInputs(batch, h, u, self.shift_of(graphs) if shift is None else shift)
 
-    def _score(self, name: str, out: torch.Tensor, macs: torch.Tensor) -> np.ndarray:
+    def _score(self, name: str, out: torch.Tensor, read_macs: torch.Tensor) -> np.ndarray:
         out = out.detach().to(torch.float64).numpy()
         target = self.members[name].target
         if target == "eq5":
-            return self.transform.inverse(out, macs.numpy())
+            return self.transform.inverse(out, read_macs.numpy())
         if target == "accuracy":
             return out * self.accuracy_stats[1] + self.accuracy_stats[0]
         return out
 
     def labels(self, member: str, acc_percent: np.ndarray, macs: np.ndarray) -> np.ndarray:
-        """Accuracies (percent) -> the label space ``member`` regresses (inverse of :meth:`_score`)."""
+        """Accuracies (percent) -> the label space ``member`` regresses (inverse of :meth:`_score`);
+        ``macs`` as the members read them (:attr:`SharedInputs.read_macs`)."""
         target = self.members[member].target
         acc = np.asarray(acc_percent, dtype=np.float64)
         if target == "eq5":
@@ -332,6 +370,7 @@ class Estimator:
         end to end. Regressors first move onto the samples' mean label
         (``gennape.train.recentre_output``). Ensemble weights become the softmax of
         each member's Kendall tau on the samples (a NaN tau, from a constant score, counts as 0).
+        Under FLOPs centring the shift is fixed to the samples' (module docstring).
         ``members``: fine-tune and keep only these (default: all), say the ensemble's to save time."""
         from .metrics import kendall_tau  # scipy.stats: 1 s to import, needed only here
         from .train import fine_tune_members  # train builds on this module
@@ -341,6 +380,8 @@ class Estimator:
             raise GennapeError(f"fine_tune needs at least 2 graphs with one finite accuracy each; got "
                                f"{len(graphs)} graphs and {len(acc)} accuracies")
         tuned = copy.deepcopy(self)
+        if tuned.flops_centre is not None:
+            tuned.flops_shift = self.shift_of(graphs)
         if members is not None:
             unknown = sorted(set(members) - set(self.members))
             missing = sorted(set(self.weights) - set(members))
@@ -378,7 +419,8 @@ class Estimator:
                 "accuracy_stats": {"mean": self.accuracy_stats[0], "std": self.accuracy_stats[1]},
                 "members": {name: m.spec() for name, m in self.members.items()},
                 "scales": {name: {"mean": s[0], "std": s[1]} for name, s in self.scales.items()},
-                "weights": self.weights, "common_scale": self.common_scale, "info": self.info}
+                "weights": self.weights, "common_scale": self.common_scale,
+                "flops_centring": {"centre": self.flops_centre, "shift": self.flops_shift}, "info": self.info}
         (directory / "estimator.json").write_text(json.dumps(meta, indent=1))
         return directory
 
@@ -405,11 +447,13 @@ class Estimator:
         for name, spec in meta["members"].items():
             members[name] = member_from_spec(spec)
             members[name].load_state_dict(_prefixed(tensors, f"members.{name}."))
+        centring = meta.get("flops_centring", {})  # files from before FLOPs centring read FLOPs as they are
         return cls(encoder, FuzzyCMeans.from_centers(np.array(meta["fcm"]["centers"]), m=meta["fcm"]["m"]),
                    FlopsAwareTransform.from_dict(meta["label_transform"]),
                    (meta["accuracy_stats"]["mean"], meta["accuracy_stats"]["std"]), members,
                    {n: (s["mean"], s["std"]) for n, s in meta["scales"].items()}, meta["weights"], meta["info"],
-                   meta.get("common_scale", "nb101"))  # files from before the rank scale used z-scores
+                   meta.get("common_scale", "nb101"),  # files from before the rank scale used z-scores
+                   centring.get("centre"), centring.get("shift"))
 
 
 def load_pretrained() -> Estimator:

@@ -157,7 +157,7 @@ def with_baselines(est: Estimator, run_dir: Path, config: TrainConfig) -> Estima
         member.load_state_dict(load_file(run_dir / f"{conv}.safetensors"))
         extra[conv] = member
     return Estimator(est.encoder, est.fcm, est.transform, est.accuracy_stats, {**est.members, **extra},
-                     est.scales, est.weights, est.info, est.common_scale)
+                     est.scales, est.weights, est.info, est.common_scale, est.flops_centre, est.flops_shift)
 
 
 def run_seed(seed: int, config: TrainConfig, sets: Sequence[EvalSet], data: dict, run_dir: Path, *,

@@ -101,6 +101,7 @@ from .estimator import (
     RegressionMember,
     SharedInputs,
     head_inputs,
+    log10_gflops,
 )
 from .graph.compute_graph import ComputeGraph
 from .metrics import spearman
@@ -176,6 +177,9 @@ class TrainConfig:
     # CL pre-training only: each of a cell's two views is drawn at one of these widths, independently, so that
     # the contrastive loss treats width as a nuisance (no label involved); () reads them 128 wide
     cl_width_views: tuple[int, ...] = (16, 32, 64, 128)
+    # prediction only: the heads and the inverse of Eq. 5 read every call's FLOPs scaled so that their median
+    # is the NB-101 training cells' (gennape.estimator, "FLOPs centring"); no stage trains differently
+    flops_centring: bool = True
 
     def averaged_epochs(self, epochs: int) -> int:
         """How many final epochs a supervised stage of ``epochs`` epochs averages (0: none)."""
@@ -218,11 +222,15 @@ PRESETS: dict[str, dict] = {
     "width_augmentation": {"width_augmentation": (16, 32, 64, 128), "cl_width_views": ()},
     # both CL views 128 wide: the default before CL width views were measured
     "no_cl_width_views": {"cl_width_views": ()},
+    # FLOPs read as they are: the default before FLOPs centring was measured
+    "no_flops_centring": {"flops_centring": False},
 }
 
 #: settings added after runs had been written, with the value that reproduces those older runs
 INTRODUCED_LATER = {"split_seed": 0, "weight_averaging": False, "op_dropout": 0.0, "width_augmentation": [],
                     "cl_width_views": []}
+#: settings that change only how the trained members predict: a run's checkpoints stay valid across them
+PREDICTION_ONLY = ("flops_centring",)
 
 
 # --- data ------------------------------------------------------------------------------------------
@@ -563,10 +571,10 @@ def fine_tune_members(est: Estimator, graphs: list[ComputeGraph], acc: np.ndarra
     (:func:`recentre_output`)."""
     with torch.no_grad():
         inputs = est.shared_inputs(graphs)
-    u, macs = inputs.memberships.numpy(), inputs.macs.numpy()
+    u, macs = inputs.memberships.numpy(), inputs.read_macs.numpy()
     for name, member in est.members.items():
         if isinstance(member, (RegressionMember, PairwiseMember)):
-            h = head_inputs(inputs.embeddings, inputs.macs, member.args["flops_input"]).numpy()
+            h = head_inputs(inputs.embeddings, inputs.read_macs, member.args["flops_input"]).numpy()
         if isinstance(member, (RegressionMember, GNNMember)):
             labels = est.labels(name, acc, macs)
             if recentre:
@@ -624,7 +632,11 @@ def train_estimator(config: TrainConfig, seed: int, out_dir: str | Path) -> Esti
            "seed": seed,
            "graphs_digest": graphs_digest(graphs)}
     written = json.loads((out / "config.json").read_text()) if (out / "config.json").is_file() else run
-    if {**INTRODUCED_LATER, **written} != run:
+
+    def trained_by(settings: dict) -> dict:
+        return {k: v for k, v in {**INTRODUCED_LATER, **settings}.items() if k not in PREDICTION_ONLY}
+
+    if trained_by(written) != trained_by(run):
         raise GennapeError(f"{out} holds a run with another config, seed or NB-101 graphs (a converter "
                            "changed?); its checkpoints cannot be resumed: use a new folder")
     if (config.width_augmentation or config.cl_width_views) and config.cl_samples_per_family:
@@ -654,13 +666,16 @@ def train_estimator(config: TrainConfig, seed: int, out_dir: str | Path) -> Esti
     def pick(idx):
         return [graphs[i] for i in idx]
 
-    versions = widths_of_nb101(graphs, config.width_augmentation or config.cl_width_views)
+    versions: list = []  # the NB-101 cells at other widths, built when a stage that reads them first runs
 
     def pick_train(idx, stage: str) -> Sequence[ComputeGraph]:
         """Training graphs of a stage that embeds them: at random widths under width augmentation (the CL
         stage under cl_width_views too)."""
-        if versions is None or (config.cl_width_views and stage != "cl"):
+        widths = config.width_augmentation or config.cl_width_views
+        if not widths or (config.cl_width_views and stage != "cl"):
             return pick(idx)
+        if not versions:
+            versions.extend(widths_of_nb101(graphs, widths))
         return RandomWidths([[v[i] for i in idx] for v in versions], seed, stage)
 
     def pretrain():
@@ -735,14 +750,15 @@ def train_estimator(config: TrainConfig, seed: int, out_dir: str | Path) -> Esti
     members["kgnn"] = gnns["kgnn"]
     members["flops"] = FlopsMember()
 
+    centre = float(np.median(log10_gflops(macs[train]))) if config.flops_centring else None
     est = Estimator(encoder, fcm, transform, acc_stats, members,
                     info={"trained_on": "NB-101 (20,001-cell sample), CIFAR-10 108-epoch validation accuracy",
-                          "config": dataclasses.asdict(config), "seed": seed})
+                          "config": dataclasses.asdict(config), "seed": seed}, flops_centre=centre)
     val1_scores = est.member_scores(pick(val1_t), list(members))
     est.scales = {n: (float(s.mean()), float(s.std()) or 1.0) for n, s in val1_scores.items()}
     # the GCN and GIN baselines are reported, not shipped: they are no ensemble members
     reported = Estimator(encoder, fcm, transform, acc_stats, {**members, **gnns}, est.scales, est.weights,
-                         common_scale=est.common_scale)
+                         common_scale=est.common_scale, flops_centre=centre)
     metrics = zero_shot(reported, pick(val2_t), acc[val2_t])
     est.info["nb101_val2"] = metrics
     est.save(out / "estimator")
