@@ -8,8 +8,10 @@ default's five seeds it tracked zero-shot transfer far better than validation-2 
 
     python experiments/width_check.py [runs/reproduce/default ...]
 
-Measured, 5 seeds, widths 16 / 32 / 64 / 128: the default (CL width views, ff65006) 0.6252 / 0.6769 / 0.8299 / 0.9181
-(criterion 0.6511); before them (preset no_cl_width_views, 89767b4) 0.5593 / 0.6404 / 0.8250 / 0.9146 (0.5999).
+Measured, 5 seeds, widths 16 / 32 / 64 / 128: the default (FLOPs centring, session 11) 0.8256 / 0.8375 / 0.8743 /
+0.9175 (criterion 0.8315); before it (preset no_flops_centring: CL width views, ff65006, the same checkpoints)
+0.6252 / 0.6769 / 0.8299 / 0.9181 (0.6511); before those (preset no_cl_width_views, 89767b4) 0.5593 / 0.6404 /
+0.8250 / 0.9146 (0.5999).
 """
 
 import sys
