@@ -17,6 +17,11 @@ the other spaces: candidate c scores the mean over spaces T != S of its head tra
 scored on T (a head trained without {S, T} serves both S's and T's inner folds). NB-101, the pre-training
 family, is never held out. The control "NB-101 only" runs the same trainer on NB-101 alone.
 
+A second stage, fixed before it ran, asks whether the teachers should be the spaces whose networks look
+like the target's: the k spaces (NB-101 among the candidates) nearest the held-out space by the distance
+between mean embeddings (no label read), per_space shares, k in NEAREST chosen by the same nested
+leave-one-out (for each inner space T, its own k nearest among the spaces other than S).
+
 Measured (session 12, 5 seeds, results/leave_one_space_out/README.md): the mobile spaces gain (DyNAS-T
 0.961 against MACs 0.950 and GENNAPE's 0.582), the cell spaces lose what NB-101 taught them (NB-201 0.718
 against 0.893). A first look before the nesting (seed 3, 2,000 anchors per label set): NB-201 0.660,
@@ -57,19 +62,8 @@ SPACES = {  # held-out design space -> its eval sets (every label set of the sam
 ANCHORS = 1000  # anchors per epoch of one unit of weight
 
 
-def anchors(weighting: str, spaces: list[str]) -> list[int]:
-    """Anchors per epoch of NB-101 and of each label set of ``spaces`` (in SPACES order)."""
-    sets = [len(SPACES[s]) for s in spaces]
-    if weighting == "per_label_set":  # every label set alike, NB-101 one of them
-        return [ANCHORS] + [ANCHORS for n in sets for _ in range(n)]
-    if weighting == "per_space":  # every design space alike, split among its label sets
-        return [ANCHORS] + [ANCHORS // n for n in sets for _ in range(n)]
-    if weighting == "nb101_half":  # NB-101 as much as all other spaces together, those per space
-        return [ANCHORS * len(spaces)] + [ANCHORS // n for n in sets for _ in range(n)]
-    raise ValueError(weighting)
-
-
 WEIGHTINGS = ("per_label_set", "per_space", "nb101_half")
+NEAREST = (1, 2, 3)  # how many nearest spaces teach, the candidates of the nearest stage
 
 
 def embed(est: Estimator, graphs) -> np.ndarray:
@@ -116,49 +110,115 @@ def score(member: PairwiseMember, x: np.ndarray) -> np.ndarray:
         return member.head.score(torch.as_tensor(x, dtype=torch.float32), None).numpy()
 
 
-def run_seed(seed: int, data: dict, nb101_graphs, nb101_acc) -> dict:
-    config = TrainConfig()
-    dataset = {s.key: s.dataset for s in EVAL_SETS}
-    est = Estimator.load(WEIGHTS_DIR / SEED_ENSEMBLE_SUBDIR / f"seed{seed}")
-    nb101 = (embed(est, nb101_graphs), nb101_acc)
-    x = {}
-    for key, (graphs, _) in data.items():
-        if dataset[key] not in x:
-            x[dataset[key]] = embed(est, graphs)
-    labelled = {k: (x[dataset[k]], data[k][1]) for k in data}
+class Seed:
+    """One seed's frozen encoder, every labelled network embedded once, and the head trainer."""
 
-    def head_without(held: set[str], weighting: str) -> PairwiseMember:
-        train = [s for s in SPACES if s not in held]
-        groups = [nb101] + [labelled[k] for s in train for k in SPACES[s]]
-        return train_head(groups, anchors(weighting, train), config, seed)
+    def __init__(self, seed: int, data: dict, nb101_graphs, nb101_acc):
+        dataset = {s.key: s.dataset for s in EVAL_SETS}
+        self.seed, self.data, self.config = seed, data, TrainConfig()
+        self.est = Estimator.load(WEIGHTS_DIR / SEED_ENSEMBLE_SUBDIR / f"seed{seed}")
+        self.nb101 = (embed(self.est, nb101_graphs), nb101_acc)
+        x = {}
+        for key, (graphs, _) in data.items():
+            if dataset[key] not in x:
+                x[dataset[key]] = embed(self.est, graphs)
+        self.labelled = {k: (x[dataset[k]], data[k][1]) for k in data}
+        # where each space's networks sit in embedding space (the FLOPs column is centred, so left out)
+        self.centre = {"nb101": self.nb101[0][:, :-1].mean(0),
+                       **{s: self.labelled[ks[0]][0][:, :-1].mean(0) for s, ks in SPACES.items()}}
 
-    def srcc(member, space) -> dict[str, float]:
-        return {k: spearman(data[k][1], score(member, labelled[k][0])) for k in SPACES[space]}
+    def head(self, teachers: list[str], weighting: str) -> PairwiseMember:
+        """A head taught by the label sets of ``teachers`` (spaces; "nb101" = NB-101's training split)."""
+        groups, counts = [], []
+        for t in teachers:
+            keys = [None] if t == "nb101" else SPACES[t]
+            groups += [self.nb101 if k is None else self.labelled[k] for k in keys]
+            counts += share(weighting, t, teachers)
+        return train_head(groups, counts, self.config, self.seed)
 
-    out = {"seed": seed, "inner": {}, "chosen": {}, "sets": {}}
-    inner = {}  # (weighting, frozenset{S, T}) -> {S: mean SRCC, T: mean SRCC}
+    def srcc(self, member: PairwiseMember, space: str) -> dict[str, float]:
+        return {k: spearman(self.data[k][1], score(member, self.labelled[k][0])) for k in SPACES[space]}
+
+    def mean_srcc(self, member: PairwiseMember, space: str) -> float:
+        return float(np.mean(list(self.srcc(member, space).values())))
+
+    def nearest(self, target: str, excluded: set[str]) -> list[str]:
+        """Every space but ``target`` and ``excluded`` (NB-101 included), nearest to ``target`` first."""
+        return sorted((s for s in self.centre if s != target and s not in excluded),
+                      key=lambda s: float(np.linalg.norm(self.centre[s] - self.centre[target])))
+
+
+def share(weighting: str, teacher: str, teachers: list[str]) -> list[int]:
+    """Anchors per epoch of each label set of ``teacher`` among ``teachers``."""
+    n = 1 if teacher == "nb101" else len(SPACES[teacher])
+    if weighting == "per_label_set":  # every label set alike
+        return [ANCHORS] * n
+    if weighting == "per_space":  # every design space alike, split among its label sets
+        return [ANCHORS // n] * n
+    if weighting == "nb101_half":  # NB-101 as much as all the other spaces together, those per space
+        return [ANCHORS * (len(teachers) - 1)] if teacher == "nb101" else [ANCHORS // n] * n
+    raise ValueError(weighting)
+
+
+def shares_stage(run: Seed) -> dict:
+    """Teachers: NB-101 and every other space; their shares chosen by nested leave-one-out."""
+    out = {"seed": run.seed, "inner": {}, "chosen": {}, "sets": {}}
+    everyone = ["nb101", *SPACES]
+    inner = {}  # (weighting, (S, T)) -> {S: mean SRCC, T: mean SRCC} of the head taught without S and T
     for weighting in WEIGHTINGS:
         for pair in itertools.combinations(SPACES, 2):
-            member = head_without(set(pair), weighting)
-            inner[weighting, pair] = {s: float(np.mean(list(srcc(member, s).values()))) for s in pair}
-            print(f"seed {seed} {weighting} without {pair}: {inner[weighting, pair]}", flush=True)
-    control = head_without(set(SPACES), "per_label_set")
+            member = run.head([t for t in everyone if t not in pair], weighting)
+            inner[weighting, pair] = {s: run.mean_srcc(member, s) for s in pair}
+            print(f"seed {run.seed} {weighting} without {pair}: {inner[weighting, pair]}", flush=True)
+    control = run.head(["nb101"], "per_label_set")
     for space in SPACES:
         crit = {w: float(np.mean([inner[w, p][t] for p in inner_pairs(space) for t in p if t != space]))
                 for w in WEIGHTINGS}
         chosen = max(WEIGHTINGS, key=crit.get)
         out["inner"][space], out["chosen"][space] = crit, chosen
         for weighting in WEIGHTINGS:
-            member = head_without({space}, weighting)
-            for k, v in srcc(member, space).items():
+            member = run.head([t for t in everyone if t != space], weighting)
+            for k, v in run.srcc(member, space).items():
                 out["sets"].setdefault(k, {})[weighting] = v
-        for k, (graphs, acc) in ((k, data[k]) for k in SPACES[space]):
+        for k in SPACES[space]:
+            graphs, acc = run.data[k]
             row = out["sets"][k]
             row["multi_family"] = row[chosen]
-            row["nb101_only"] = spearman(acc, score(control, labelled[k][0]))
-            row["gennape"] = spearman(acc, est.predict(graphs))
+            row["nb101_only"] = spearman(acc, score(control, run.labelled[k][0]))
+            row["gennape"] = spearman(acc, run.est.predict(graphs))
             row["flops"] = spearman(acc, np.array([g.flops for g in graphs], dtype=np.float64))
-            print(f"seed {seed} {k}: " + ", ".join(f"{n} {v:.3f}" for n, v in row.items()), flush=True)
+            print(f"seed {run.seed} {k}: " + ", ".join(f"{n} {v:.3f}" for n, v in row.items()), flush=True)
+    return out
+
+
+def nearest_stage(run: Seed) -> dict:
+    """Teachers: the k spaces (NB-101 among them) whose networks' mean embedding is nearest the
+    target's, per_space shares; k in NEAREST chosen by nested leave-one-out on the other spaces."""
+    heads: dict[tuple[str, ...], PairwiseMember] = {}
+
+    def taught(teachers: list[str]) -> PairwiseMember:
+        key = tuple(sorted(teachers))
+        if key not in heads:
+            heads[key] = run.head(list(key), "per_space")
+        return heads[key]
+
+    out = {"inner": {}, "chosen": {}, "teachers": {}, "sets": {}}
+    for space in SPACES:
+        crit = {}
+        for k in NEAREST:
+            crit[k] = float(np.mean([run.mean_srcc(taught(run.nearest(t, {space})[:k]), t)
+                                     for t in SPACES if t != space]))
+        chosen = max(NEAREST, key=crit.get)
+        out["inner"][space], out["chosen"][space] = crit, chosen
+        out["teachers"][space] = run.nearest(space, set())
+        for k in NEAREST:
+            for key, v in run.srcc(taught(run.nearest(space, set())[:k]), space).items():
+                out["sets"].setdefault(key, {})[f"nearest_{k}"] = v
+        for key in SPACES[space]:
+            row = out["sets"][key]
+            row["nearest"] = row[f"nearest_{chosen}"]
+            print(f"seed {run.seed} {key}: teachers {out['teachers'][space][:chosen]}, "
+                  + ", ".join(f"{n} {v:.3f}" for n, v in row.items()), flush=True)
     return out
 
 
@@ -168,26 +228,43 @@ def inner_pairs(space: str):
 
 
 def write_table(results: list[dict], path: Path) -> None:
-    cols = ("multi_family", "nb101_only", "gennape", "flops", *WEIGHTINGS)
-    names = {"multi_family": "multi-family (nested choice)", "nb101_only": "NB-101 only (control)",
-             "gennape": "GENNAPE (NB-101)", "flops": "FLOPs", **{w: f"{w} (not nested)" for w in WEIGHTINGS}}
     title = {s.key: s.title for s in EVAL_SETS}
     seeds = [r["seed"] for r in results]
-    lines = ["# Leave one design space out: zero-shot SRCC of a pairwise head trained on the other families' labels",
+
+    def table(cols: dict[str, str], rows_of) -> list[str]:
+        lines = ["| family | " + " | ".join(cols.values()) + " |", "|---" * (len(cols) + 1) + "|"]
+        for keys in SPACES.values():
+            for k in keys:
+                cells = []
+                for c in cols:
+                    v = np.array([rows_of(r)[k][c] for r in results])
+                    cells.append(f"{v.mean():.3f} ± {v.std(ddof=1):.3f}" if len(v) > 1 else f"{v[0]:.3f}")
+                lines.append(f"| {title[k]} | " + " | ".join(cells) + " |")
+        return lines
+
+    lines = ["# Leave one design space out: zero-shot SRCC of pairwise heads taught by the other families' labels",
              "", f"Generated by `python experiments/leave_one_space_out.py` (its docstring has the protocol); "
              f"mean ± sample std over seeds {', '.join(map(str, seeds))}, each seed's shipped frozen encoder "
              "(`gennape_seeds`). No number reads a label of its row's design space.", "",
-             "| family | " + " | ".join(names[c] for c in cols) + " |", "|---" * (len(cols) + 1) + "|"]
-    for keys in SPACES.values():
-        for k in keys:
-            cells = []
-            for c in cols:
-                v = np.array([r["sets"][k][c] for r in results])
-                cells.append(f"{v.mean():.3f} ± {v.std(ddof=1):.3f}" if len(v) > 1 else f"{v[0]:.3f}")
-            lines.append(f"| {title[k]} | " + " | ".join(cells) + " |")
-    lines += ["", "Weighting chosen by the nested criterion, per held-out space and seed:", ""]
+             "## Every other space teaches (shares chosen by nested leave-one-out)", "",
+             *table({"multi_family": "multi-family (nested choice)", "nb101_only": "NB-101 only (control)",
+                     "gennape": "GENNAPE (NB-101)", "flops": "FLOPs",
+                     **{w: f"{w} (not nested)" for w in WEIGHTINGS}}, lambda r: r["sets"]),
+             "", "Shares chosen, per held-out space and seed:", ""]
     for space in SPACES:
         lines.append(f"- {space}: " + ", ".join(f"seed {r['seed']} {r['chosen'][space]}" for r in results))
+    if all("nearest" in r for r in results):
+        lines += ["", "## The nearest spaces teach (how many chosen by nested leave-one-out)", "",
+                  "Nearest: by the distance between the mean embeddings of two spaces' networks (no label); "
+                  "NB-101 is one of the candidates.", "",
+                  *table({"nearest": "nearest k (nested choice)",
+                          **{f"nearest_{k}": f"nearest {k} (not nested)" for k in NEAREST}},
+                         lambda r: r["nearest"]["sets"]),
+                  "", "Teachers chosen, per held-out space and seed:", ""]
+        for space in SPACES:
+            lines.append(f"- {space}: " + "; ".join(
+                f"seed {r['seed']} {', '.join(r['nearest']['teachers'][space][:r['nearest']['chosen'][space]])}"
+                for r in results))
     path.write_text("\n".join(lines) + "\n")
 
 
@@ -199,14 +276,19 @@ def main() -> None:
     torch.set_num_threads(1)
     raw = args.out / "raw"
     raw.mkdir(parents=True, exist_ok=True)
-    todo = [s for s in args.seeds if not (raw / f"seed{s}.json").is_file()]
+    files = {seed: raw / f"seed{seed}.json" for seed in args.seeds}
+    done = {seed: json.loads(p.read_text()) if p.is_file() else {} for seed, p in files.items()}
+    todo = [seed for seed in args.seeds if "nearest" not in done[seed]]
     if todo:
         data = load_sets(EVAL_SETS)
         graphs, acc = load_nb101()
         train_idx = split_nb101(len(graphs), TrainConfig().split_seed)[0]
         for seed in todo:
-            result = run_seed(seed, data, [graphs[i] for i in train_idx], acc[train_idx])
-            (raw / f"seed{seed}.json").write_text(json.dumps(result, indent=1))
+            run = Seed(seed, data, [graphs[i] for i in train_idx], acc[train_idx])
+            result = done[seed] or shares_stage(run)
+            files[seed].write_text(json.dumps(result, indent=1))
+            result["nearest"] = nearest_stage(run)
+            files[seed].write_text(json.dumps(result, indent=1))
     results = [json.loads(p.read_text()) for p in sorted(raw.glob("seed[0-9]*.json"))]
     write_table(results, args.out / "README.md")
 
