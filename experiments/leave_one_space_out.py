@@ -29,7 +29,7 @@ DyNAS-T 0.964, NAS-Bench-Macro 0.825, Accel-NASBench 0.242.
 
     python experiments/leave_one_space_out.py [seed ...]
 
-Writes results/leave_one_space_out/raw/seed{N}.json (a seed with a file is skipped) and, from every file
+Writes results/leave_one_space_out/raw/seed{N}.json (a finished stage is skipped) and, from every file
 there, results/leave_one_space_out/README.md.
 """
 
@@ -60,9 +60,7 @@ SPACES = {  # held-out design space -> its eval sets (every label set of the sam
     "transnas_micro": ("transnas_micro/class_object", "transnas_micro/class_scene"),
 }
 ANCHORS = 1000  # anchors per epoch of one unit of weight
-
-
-WEIGHTINGS = ("per_label_set", "per_space", "nb101_half")
+WEIGHTINGS = ("per_label_set", "per_space", "nb101_half")  # the shares of the first stage (see share)
 NEAREST = (1, 2, 3)  # how many nearest spaces teach, the candidates of the nearest stage
 
 
