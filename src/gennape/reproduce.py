@@ -709,6 +709,7 @@ the six-member ensemble on the estimator's common scale (normalised ranks within
 see `gennape.estimator`); "GENNAPE (NB-101 z-scores)" combines the same members as z-scores
 w.r.t. NB-101 validation-1 instead. Other training presets (`--preset`) write the same layout into
 `results/<preset>/`, with `comparison.md` against this folder when run with `--compare-with results`.
+A folder whose README names a script in `experiments/` is written by that script instead.
 {"Quick preset: few networks and epochs; the numbers exercise the pipeline and mean nothing."
  if options == "--quick" else ""}
 
