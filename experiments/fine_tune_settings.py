@@ -25,24 +25,20 @@ Writes results/fine_tune_settings/raw/seed{N}.json (finished label sets are skip
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import json
-import logging
 import time
 from pathlib import Path
 
 import numpy as np
-import torch
+import per_label_set
+from per_label_set import SPACE_OF
 
 import gennape.train
-from gennape import SEED_ENSEMBLE_SUBDIR
-from gennape.estimator import WEIGHTS_DIR, Estimator
+from gennape.estimator import Estimator
 from gennape.evaluate import finetune_split
 from gennape.metrics import ndcg, spearman
-from gennape.reproduce import EVAL_SETS, load_sets
+from gennape.reproduce import EVAL_SETS
 
-SPACE_OF = {s.key: s.dataset.split("/")[0] for s in EVAL_SETS}  # label set -> design space
 DEFAULT = gennape.train.FINE_TUNE
 #: the settings compared; the first is GENNAPE's default
 SETTINGS = {"last epoch (default)": DEFAULT,
@@ -108,32 +104,6 @@ def write_table(results: dict[int, dict], path: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("seeds", nargs="*", type=int, default=[0, 1, 2, 3, 4])
-    parser.add_argument("--out", type=Path, default=Path("results/fine_tune_settings"))
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    logging.getLogger("gennape.train").setLevel(logging.WARNING)
-    raw = args.out / "raw"
-    raw.mkdir(parents=True, exist_ok=True)
-    data = None
-    for seed in args.seeds:
-        path = raw / f"seed{seed}.json"
-        done = json.loads(path.read_text()) if path.is_file() else {}
-        todo = [s for s in EVAL_SETS if s.key not in done]
-        if todo and data is None:
-            data = load_sets(EVAL_SETS)
-        est = Estimator.load(WEIGHTS_DIR / SEED_ENSEMBLE_SUBDIR / f"seed{seed}")
-        for s in todo:
-            graphs, acc = data[s.key]
-            done[s.key] = one_set(est, graphs, acc, seed)
-            path.write_text(json.dumps(done, indent=1))
-            print(f"seed {seed} {s.key}: " + ", ".join(f"{n} {v['gennape']:.4f}" for n, v in done[s.key].items()),
-                  flush=True)
-    results = {int(p.stem[4:]): json.loads(p.read_text()) for p in sorted(raw.glob("seed[0-9]*.json"))}
-    write_table(results, args.out / "README.md")
-
-
 if __name__ == "__main__":
-    main()
+    per_label_set.main(one_set, write_table, Path("results/fine_tune_settings"),
+                       lambda r: ", ".join(f"{n} {v['gennape']:.4f}" for n, v in r.items()))
