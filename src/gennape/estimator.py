@@ -115,7 +115,9 @@ def log10_gflops(macs) -> np.ndarray:
 def head_inputs(embeddings: torch.Tensor, macs: torch.Tensor, flops_input: bool) -> torch.Tensor:
     """What a readout MLP reads: the (B, dim) mean-pooled embeddings and, with ``flops_input``, each
     graph's log10 GFLOPs as one more column. A mean over nodes cannot tell a graph's total cost, on
-    which Eq. 5 labels (and accuracy) depend; the column states it instead of leaving it to a guess."""
+    which Eq. 5 labels (and accuracy) depend; the column states it instead of leaving it to a guess.
+    The column is :func:`log10_gflops` computed in the embeddings' dtype (float32), as the shipped
+    heads were trained; the float64 function serves the FLOPs centre, so they stay two expressions."""
     if not flops_input:
         return embeddings
     log_gflops = torch.log10(macs.to(embeddings.dtype).clamp(min=1.0)) - 9.0
