@@ -44,6 +44,23 @@ def test_tables_plots_and_weights_are_written(run):
     assert "Seed 0" in (results / "README.md").read_text()
 
 
+def test_the_shipped_estimator_is_evaluated_over_fine_tuning_seeds(run):
+    root, _, _ = run
+    raw = json.loads((root / "results" / "raw" / "shipped.json").read_text())
+    seed = json.loads((root / "results" / "raw" / "seed0.json").read_text())
+    assert raw["setup"]["seed"] == 0 and raw["setup"]["fine_tuning_seeds"] == [0]
+    for key in SETS:
+        v = raw["sets"][key]
+        # the shipped estimator is seed 0's: zero-shot, and fine-tuned with seed 0, it is that seed's own row
+        for setting, ours in (("zero_shot", v["zero_shot"]), ("few_shot", v["few_shot"]["0"])):
+            assert ours["gennape"]["spearman"] == pytest.approx(
+                seed["sets"][key][setting]["gennape"]["spearman"], abs=1e-6), (key, setting)
+    assert raw["nb101_val2"]["above"]["gennape"]["spearman"] == pytest.approx(
+        seed["nb101_val2"]["above"]["gennape"]["spearman"], abs=1e-9)
+    table = (root / "results" / "shipped.md").read_text()
+    assert "The shipped estimator (seed 0)" in table and "| TransNAS micro scene |" in table
+
+
 def test_seed_numbers_are_finite_and_in_range(run):
     root, _, _ = run
     result = json.loads((root / "results" / "raw" / "seed0.json").read_text())

@@ -181,8 +181,9 @@ def reproduce(seed: list[int] = typer.Option([0, 1, 2, 3, 4], help="seeds to run
               quick: bool = typer.Option(False, help="tiny settings that only exercise the pipeline"),
               preset: str = typer.Option("default", help="training preset: default, or a variant: "
                                                          + VARIANT_PRESETS),
-              ship: bool = typer.Option(True, help="save the best seed's estimator as the shipped weights "
-                                                   "(the default preset only)"),
+              ship: bool = typer.Option(True, help="evaluate the best seed's estimator over fine-tuning seeds "
+                                                   "(shipped.md) and save it as the shipped weights (the "
+                                                   "default preset only)"),
               compare_with: Optional[Path] = typer.Option(None, help="another results folder: write "
                                                                       "comparison.md against its seeds"),
               seed_ensemble: bool = typer.Option(True, help="also evaluate and ship the mean of the finished "

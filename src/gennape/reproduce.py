@@ -212,13 +212,14 @@ def run_seed(seed: int, config: TrainConfig, sets: Sequence[EvalSet], data: dict
 
 
 # --- the seed ensemble ------------------------------------------------------------------------------
-def seed_ensemble_results(ens: SeedEnsemble, sets: Sequence[EvalSet], data: dict, ft_seeds: Sequence[int],
-                          state_dir: Path, setup: dict, *, k: int, epochs: int) -> dict:
+def over_fine_tuning_seeds(est: Estimator | SeedEnsemble, sets: Sequence[EvalSet], data: dict,
+                           ft_seeds: Sequence[int], state_dir: Path, setup: dict, *, k: int, epochs: int) -> dict:
     """{set key: {"n", "zero_shot": {method: metrics}, "few_shot": {fine-tuning seed: {method: metrics}}}}
-    of the seed ensemble ``ens``: "gennape" (its :meth:`SeedEnsemble.predict`) and "cl_fcm_t" (its
-    accuracy estimate, with MAE). 50-shot as for one seed: for each of ``ft_seeds`` every estimator
-    fine-tunes on the samples :func:`evaluate.finetune_split` draws for that seed. Resumable: each
-    set's numbers go to ``state_dir/<set>.json`` after every fine-tuning seed."""
+    of one fixed estimator ``est`` (an :class:`Estimator` or a :class:`SeedEnsemble`): "gennape" (its
+    ``predict``) and "cl_fcm_t" (its accuracy estimate, with MAE). Zero-shot once; 50-shot once per
+    fine-tuning seed of ``ft_seeds``, on the samples :func:`evaluate.finetune_split` draws for it (the
+    paper's protocol for its shipped model). Resumable: each set's numbers go to
+    ``state_dir/<set>.json`` after every fine-tuning seed."""
     out = {}
     for s in sets:
         path = state_dir / (s.key.replace("/", "__").replace(":", "--") + ".json")
@@ -227,7 +228,7 @@ def seed_ensemble_results(ens: SeedEnsemble, sets: Sequence[EvalSet], data: dict
             state = {"setup": setup, "few_shot": {}}
         g, a = data[s.key]
         if "zero_shot" not in state:
-            state["zero_shot"] = _ensemble_metrics(_ensemble_scores(ens, g), a)
+            state["zero_shot"] = _ensemble_metrics(_ensemble_scores(est, g), a)
             _write_json(path, state)
         for ft_seed in ft_seeds:
             if str(ft_seed) in state["few_shot"]:
@@ -235,32 +236,33 @@ def seed_ensemble_results(ens: SeedEnsemble, sets: Sequence[EvalSet], data: dict
             t0 = time.perf_counter()
             tune, test = evaluate.finetune_split(len(g), ft_seed, k)
             with _quiet("gennape.train"):
-                tuned = ens.fine_tune([g[i] for i in tune], a[tune], epochs=epochs, seed=ft_seed)
+                tuned = est.fine_tune([g[i] for i in tune], a[tune], epochs=epochs, seed=ft_seed)
             state["few_shot"][str(ft_seed)] = _ensemble_metrics(_ensemble_scores(tuned, [g[i] for i in test]),
                                                                 a[test])
             _write_json(path, state)
-            log.info("seed ensemble %-30s fine-tuning seed %d: 50-shot SRCC %.3f [%.0f s]", s.key, ft_seed,
+            log.info("%s %-30s fine-tuning seed %d: 50-shot SRCC %.3f [%.0f s]", state_dir.name, s.key, ft_seed,
                      state["few_shot"][str(ft_seed)]["gennape"]["spearman"], time.perf_counter() - t0)
         out[s.key] = {"n": len(g), "zero_shot": state["zero_shot"],
                       "few_shot": {str(f): state["few_shot"][str(f)] for f in ft_seeds}}
-        log.info("seed ensemble %-30s zero-shot SRCC %.3f", s.key, state["zero_shot"]["gennape"]["spearman"])
+        log.info("%s %-30s zero-shot SRCC %.3f", state_dir.name, s.key, state["zero_shot"]["gennape"]["spearman"])
     return out
 
 
-def seed_ensemble_nb101(ens: SeedEnsemble, config: TrainConfig) -> dict:
-    """NB-101 validation-2 metrics of ``ens`` ({"all", "above"} as :func:`evaluate.nb101_val2`): the
-    cells every seed held out, as all seeds of a preset share one split (``TrainConfig.split_seed``)."""
+def nb101_val2_of(est: Estimator | SeedEnsemble, config: TrainConfig) -> dict:
+    """NB-101 validation-2 metrics of ``est`` in the shape of :func:`over_fine_tuning_seeds`
+    ({"all", "above"} as :func:`evaluate.nb101_val2`): the cells every seed held out, as all seeds of a
+    preset share one split (``TrainConfig.split_seed``)."""
     graphs, acc = load_nb101(config.max_cells)
     _, _, val2 = split_nb101(len(graphs), config.split_seed)
-    scores, acc = _ensemble_scores(ens, [graphs[i] for i in val2]), acc[val2]
+    scores, acc = _ensemble_scores(est, [graphs[i] for i in val2]), acc[val2]
     keep = acc >= config.min_accuracy
     return {"all": _ensemble_metrics(scores, acc),
             "above": _ensemble_metrics([s[keep] for s in scores], acc[keep])}
 
 
-def _ensemble_scores(ens: SeedEnsemble, graphs: Sequence[ComputeGraph]) -> list[np.ndarray]:
-    """[the ensemble's ranking score, its accuracy estimate in percent]."""
-    return [ens.predict(graphs), ens.predict_accuracy(graphs)]
+def _ensemble_scores(est: Estimator | SeedEnsemble, graphs: Sequence[ComputeGraph]) -> list[np.ndarray]:
+    """[the GENNAPE ranking score, the accuracy estimate in percent]."""
+    return [est.predict(graphs), est.predict_accuracy(graphs)]
 
 
 def _ensemble_metrics(scores: Sequence[np.ndarray], acc: np.ndarray) -> dict:
@@ -496,14 +498,15 @@ def reproduce(out_dir: str | os.PathLike | None = None, seeds: Sequence[int] = S
     """Run every missing seed of ``seeds``, then aggregate every finished seed in ``out_dir/raw`` made
     with the same settings into the tables, plots and README there (default ``out_dir``: ``results``,
     or ``results/<preset>``), and save the best seed's estimator into ``weights_dir`` (None: ship
-    nothing). ``quick``: the "quick" training preset,
+    nothing), evaluated first as the paper evaluates its shipped model (``shipped.md``). ``quick``:
+    the "quick" training preset,
     ``QUICK_RECORDS`` networks per data set, ``QUICK_EPOCHS`` fine-tuning epochs (``max_records`` and
     ``epochs`` override); otherwise the :meth:`TrainConfig.preset` named ``preset``, whose runs
     go to ``runs_dir/preset``. ``datasets``: eval-set keys (default: all of :data:`EVAL_SETS`).
     ``compare_with``: another output folder (say the default preset's ``results``) whose seeds were
     evaluated the same way under other training settings; :func:`comparison` of the two goes to
     ``out_dir/comparison.md``. ``seed_ensemble``: also evaluate the mean of the finished seeds'
-    estimators (:func:`seed_ensemble_results`; 50-shot costs one fine-tuning per seed pair, about
+    estimators (:func:`over_fine_tuning_seeds`; 50-shot costs one fine-tuning per seed pair, about
     45 min for 5 seeds on two cores) and ship it beside the best seed. Returns the aggregate."""
     if out_dir is None:
         out_dir = "results" if quick or preset == "default" else f"results/{preset}"
@@ -565,6 +568,7 @@ def _reproduce(out: Path, runs: Path, seeds, config, quick, datasets, weights_di
         est = Estimator.load(run_dir / "estimator")
         draw_plots(run_dir, est, sets, data, config.max_cells, out / "plots")
         if weights_dir is not None:
+            _shipped_stage(out, run_dir, best, done, agg, sets, data, setup, config, k, epochs)
             est.save(weights_dir)
             shipped = True
             if ensemble is not None:
@@ -579,7 +583,7 @@ def _reproduce(out: Path, runs: Path, seeds, config, quick, datasets, weights_di
 
 def _seed_ensemble_stage(out: Path, runs: Path, done: dict[int, dict], agg: dict, sets, data, setup: dict,
                          config: TrainConfig, k: int, epochs: int) -> SeedEnsemble | None:
-    """Evaluate the mean of every finished seed's estimator (:func:`seed_ensemble_results`) into
+    """Evaluate the mean of every finished seed's estimator (:func:`over_fine_tuning_seeds`) into
     ``out/raw/seed_ensemble.json`` and ``out/seed_ensemble.md``; None when fewer than 2 seeds' runs exist."""
     seeds = sorted(done)
     folders = [runs / f"nb101_seed{s}" / "estimator" for s in seeds]
@@ -589,20 +593,43 @@ def _seed_ensemble_stage(out: Path, runs: Path, done: dict[int, dict], agg: dict
     ensemble = SeedEnsemble([Estimator.load(f) for f in folders])
     ens_setup = {**{key: v for key, v in setup.items() if key != "sets"}, "seeds": seeds,
                  "ensemble_code": code_digest("gennape.seed_ensemble")}
-    results = seed_ensemble_results(ensemble, sets, data, seeds, runs / "seed_ensemble", ens_setup, k=k,
-                                    epochs=epochs)
-    nb101 = seed_ensemble_nb101(ensemble, config)
+    results = over_fine_tuning_seeds(ensemble, sets, data, seeds, runs / "seed_ensemble", ens_setup, k=k,
+                                     epochs=epochs)
+    nb101 = nb101_val2_of(ensemble, config)
     log.info("seed ensemble NB-101 val-2 (>= %g %%): SRCC %.4f (seeds: %s)", config.min_accuracy,
              nb101["above"]["gennape"]["spearman"], ", ".join(
                  f"{done[s]['nb101_val2']['above']['gennape']['spearman']:.4f}" for s in seeds))
     _write_json(out / "raw" / "seed_ensemble.json", {"setup": ens_setup, "nb101_val2": nb101, "sets": results})
-    _write_text(out / "seed_ensemble.md", seed_ensemble_table(agg, nb101, results, seeds, config.min_accuracy))
+    _write_text(out / "seed_ensemble.md", beside_one_seed(
+        agg, nb101, results, seeds, config.min_accuracy,
+        f"GENNAPE, {len(seeds)} seeds averaged (`gennape.seed_ensemble`)",
+        f"the mean of those {len(seeds)} estimators (`SeedEnsemble`, "
+        '`gennape.load_pretrained("gennape_seeds")`)'))
     return ensemble
 
 
-def seed_ensemble_table(agg: dict, nb101: dict, results: dict, seeds: Sequence[int], min_accuracy: float) -> str:
-    """One seed (mean ± std over the seeds) beside the mean of the seeds' estimators: NB-101
-    validation-2 (``nb101``, from :func:`seed_ensemble_nb101`), then per family (``results``)."""
+def _shipped_stage(out: Path, run_dir: Path, best: int, done: dict[int, dict], agg: dict, sets, data, setup: dict,
+                   config: TrainConfig, k: int, epochs: int) -> None:
+    """Evaluate the shipped seed's estimator as the paper evaluates its shipped model: zero-shot once,
+    50-shot over the fine-tuning seeds of every finished seed (:func:`over_fine_tuning_seeds`), into
+    ``out/raw/shipped.json`` and ``out/shipped.md``."""
+    seeds = sorted(done)
+    est = Estimator.load(run_dir / "estimator")
+    ship_setup = {**{key: v for key, v in setup.items() if key != "sets"}, "seed": best, "fine_tuning_seeds": seeds}
+    results = over_fine_tuning_seeds(est, sets, data, seeds, run_dir / "shipped", ship_setup, k=k, epochs=epochs)
+    nb101 = nb101_val2_of(est, config)
+    _write_json(out / "raw" / "shipped.json", {"setup": ship_setup, "nb101_val2": nb101, "sets": results})
+    _write_text(out / "shipped.md", beside_one_seed(
+        agg, nb101, results, seeds, config.min_accuracy, f"The shipped estimator (seed {best}), the paper's protocol",
+        f"the shipped estimator (`gennape.load_pretrained()`, seed {best}, chosen by NB-101 validation-2)"))
+
+
+def beside_one_seed(agg: dict, nb101: dict, results: dict, seeds: Sequence[int], min_accuracy: float, title: str,
+                    what: str) -> str:
+    """One seed (mean ± std over the seeds) beside one fixed estimator evaluated by
+    :func:`over_fine_tuning_seeds`, ``what`` it is (Markdown): NB-101 validation-2 (``nb101``, from
+    :func:`nb101_val2_of`), then per family (``results``), with the paper's GENNAPE numbers where it
+    has the family."""
     single = agg["nb101_val2"]
     nb101_rows = [[f"val-2 >= {min_accuracy:g} %" if part == "above" else "all val-2",
                    *(f"{_cell(single[part][method][metric], digits)} / **{nb101[part][method][metric]:.{digits}f}**"
@@ -615,27 +642,31 @@ def seed_ensemble_table(agg: dict, nb101: dict, results: dict, seeds: Sequence[i
         if key not in results:
             continue
         cheap = max(evaluate.CHEAP_BASELINES, key=lambda m: v["zero_shot"][m]["spearman"][0])
+        paper = EVAL_SET_BY_KEY[key].paper
         rows.append([EVAL_SET_BY_KEY[key].title,
                      *(_single_and_ensemble(v, results[key], setting, "gennape", metric)
                        for metric in ("spearman", "ndcg@10") for setting in ("zero_shot", "few_shot")),
                      _single_and_ensemble(v, results[key], "few_shot", "cl_fcm_t", "mae", 2),
-                     f"{METHOD_NAMES[cheap]} {_cell(v['zero_shot'][cheap]['spearman'])}"])
+                     f"{METHOD_NAMES[cheap]} {_cell(v['zero_shot'][cheap]['spearman'])}",
+                     "-" if paper is None else
+                     f"{PAPER_TABLE5[paper][1]:.3f} / {PAPER_TABLE5[paper][3]:.3f}; "
+                     f"{PAPER_TABLE6[paper][1]:.3f} / {PAPER_TABLE6[paper][3]:.3f}"])
     seed_list = ", ".join(map(str, seeds))
-    return (f"# GENNAPE, {len(seeds)} seeds averaged (`gennape.seed_ensemble`)\n\n"
+    return (f"# {title}\n\n"
             f"Each cell: one seed's GENNAPE ensemble (mean ± sample std over seeds {seed_list}, as in "
-            f"table5_srcc.md) / **the mean of those {len(seeds)} estimators** (`SeedEnsemble`, "
-            "`gennape.load_pretrained(\"gennape_seeds\")`). Zero-shot: one number (the seeds are fixed, "
-            f"nothing is drawn). 50-shot: mean ± std over fine-tuning seeds {seed_list}, each fine-tuning every "
-            "estimator on the same 50 networks the single-seed rows use. MAE: CL+FCM+T's accuracy estimate "
-            "after fine-tuning, averaged over the estimators, in percentage points. Generated by "
-            "`python -m gennape.reproduce`.\n\n"
+            f"table5_srcc.md) / **{what}**. Bold zero-shot: one number (the estimator is fixed, nothing is "
+            f"drawn). Bold 50-shot: mean ± std over fine-tuning seeds {seed_list}, each on the same 50 networks "
+            "the single-seed rows use, the paper's protocol for its shipped model (Tables 5-6). MAE: CL+FCM+T's "
+            "accuracy estimate after fine-tuning, in percentage points. Paper: GENNAPE's SRCC zero-shot / "
+            "fine-tuned; NDCG@10 zero-shot / fine-tuned (its row for the family, whose data differ; see the label "
+            "sources). Generated by `python -m gennape.reproduce`.\n\n"
             "## NB-101 in family\n\nValidation-2 of the one 80/10/10 split every seed shares "
             "(`TrainConfig.split_seed`): none of the estimators trained on these cells.\n\n"
             + _table(["cells", "GENNAPE SRCC", "GENNAPE Kendall tau", "GENNAPE NDCG@10", "CL+FCM+T SRCC",
                       "CL+FCM+T MAE (%)"], nb101_rows)
             + "\n## Other families\n\n"
             + _table(["family", "SRCC zero-shot", "SRCC 50-shot", "NDCG@10 zero-shot", "NDCG@10 50-shot",
-                      "CL+FCM+T MAE 50-shot (%)", "best cheap signal zero-shot"], rows)
+                      "CL+FCM+T MAE 50-shot (%)", "best cheap signal zero-shot", "paper"], rows)
             + _sources([key for key in agg["sets"] if key in results], nb101=True))
 
 
@@ -696,6 +727,8 @@ Every file here is generated by `python -m gennape.reproduce{" " + options if op
   the shipped seed.
 - `seed_ensemble.md`, `raw/seed_ensemble.json`: the mean of every seed's estimator (a
   `gennape.seed_ensemble.SeedEnsemble`, with at least 2 seeds) zero-shot and 50-shot, beside one seed.
+- `shipped.md`, `raw/shipped.json`: the shipped estimator as the paper reports its own (zero-shot once,
+  50-shot mean ± std over fine-tuning seeds), beside one seed.
 - `reproduce.log`: progress of every run.
 
 Protocol: for each seed, the estimator is trained on NB-101 (`gennape.train`, settings in the raw
@@ -778,7 +811,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
     parser.add_argument("--datasets", nargs="+", choices=list(EVAL_SET_BY_KEY), help="evaluation sets (default all)")
     parser.add_argument("--weights-dir", default=str(WEIGHTS_DIR),
                         help="where the best seed is shipped (the default preset only)")
-    parser.add_argument("--no-ship", action="store_true", help="do not write the best seed's weights")
+    parser.add_argument("--no-ship", action="store_true",
+                        help="do not write (nor evaluate over fine-tuning seeds) the best seed's weights")
     parser.add_argument("--max-records", type=int, help="random subsample of each data set")
     parser.add_argument("--epochs", type=int, help="fine-tuning epochs (default 100; quick 2)")
     parser.add_argument("--compare-with", help="another results folder: write comparison.md against its seeds")
