@@ -211,7 +211,7 @@ def run_seed(seed: int, config: TrainConfig, sets: Sequence[EvalSet], data: dict
                         "sets": sum(sum(partial["sets"][s.key]["seconds"].values()) for s in sets)}}
 
 
-# --- the seed ensemble ------------------------------------------------------------------------------
+# --- one fixed estimator over fine-tuning seeds: the seed ensemble, the shipped seed -------------------
 def over_fine_tuning_seeds(est: Estimator | SeedEnsemble, sets: Sequence[EvalSet], data: dict,
                            ft_seeds: Sequence[int], state_dir: Path, setup: dict, *, k: int, epochs: int) -> dict:
     """{set key: {"n", "zero_shot": {method: metrics}, "few_shot": {fine-tuning seed: {method: metrics}}}}
@@ -568,7 +568,7 @@ def _reproduce(out: Path, runs: Path, seeds, config, quick, datasets, weights_di
         est = Estimator.load(run_dir / "estimator")
         draw_plots(run_dir, est, sets, data, config.max_cells, out / "plots")
         if weights_dir is not None:
-            _shipped_stage(out, run_dir, best, done, agg, sets, data, setup, config, k, epochs)
+            _shipped_stage(out, est, run_dir / "shipped", best, done, agg, sets, data, setup, config, k, epochs)
             est.save(weights_dir)
             shipped = True
             if ensemble is not None:
@@ -608,15 +608,14 @@ def _seed_ensemble_stage(out: Path, runs: Path, done: dict[int, dict], agg: dict
     return ensemble
 
 
-def _shipped_stage(out: Path, run_dir: Path, best: int, done: dict[int, dict], agg: dict, sets, data, setup: dict,
-                   config: TrainConfig, k: int, epochs: int) -> None:
-    """Evaluate the shipped seed's estimator as the paper evaluates its shipped model: zero-shot once,
-    50-shot over the fine-tuning seeds of every finished seed (:func:`over_fine_tuning_seeds`), into
-    ``out/raw/shipped.json`` and ``out/shipped.md``."""
+def _shipped_stage(out: Path, est: Estimator, state_dir: Path, best: int, done: dict[int, dict], agg: dict, sets,
+                   data, setup: dict, config: TrainConfig, k: int, epochs: int) -> None:
+    """Evaluate ``est``, seed ``best``'s estimator, as the paper evaluates its shipped model: zero-shot
+    once, 50-shot over the fine-tuning seeds of every finished seed (:func:`over_fine_tuning_seeds`,
+    resuming from ``state_dir``), into ``out/raw/shipped.json`` and ``out/shipped.md``."""
     seeds = sorted(done)
-    est = Estimator.load(run_dir / "estimator")
     ship_setup = {**{key: v for key, v in setup.items() if key != "sets"}, "seed": best, "fine_tuning_seeds": seeds}
-    results = over_fine_tuning_seeds(est, sets, data, seeds, run_dir / "shipped", ship_setup, k=k, epochs=epochs)
+    results = over_fine_tuning_seeds(est, sets, data, seeds, state_dir, ship_setup, k=k, epochs=epochs)
     nb101 = nb101_val2_of(est, config)
     _write_json(out / "raw" / "shipped.json", {"setup": ship_setup, "nb101_val2": nb101, "sets": results})
     _write_text(out / "shipped.md", beside_one_seed(
