@@ -40,6 +40,11 @@ the Eq. 5 members' ranking upside down on other families (README, "width check")
 the shift to that of its samples (:attr:`Estimator.flops_shift`), so a fine-tuned estimator scores
 single graphs as it scores a family. The FLOPs member and the end-to-end GNNs read the true FLOPs.
 
+**Live graphs.** Every member, the FLOPs member included, reads the live part of each graph
+(:func:`gennape.graph.live.live_graph`): computation that reaches the output only through ``zero``
+ops (``none`` edges) is dropped, as it does not change what the network computes. Graphs without
+zero ops, NB-101's among them, are read as they are.
+
 **Accuracy.** :meth:`Estimator.predict_accuracy` is CL+FCM+T's output through the inverse of Eq. 5
 with NB-101 training statistics: it is calibrated to NB-101 (CIFAR-10, 108 epochs) and is a rough
 absolute estimate elsewhere until fine-tuned on the target family.
@@ -66,6 +71,7 @@ from torch_geometric.nn import GCNConv, GINConv, GraphConv, global_mean_pool
 from .errors import GennapeError
 from .graph import VOCAB_VERSION
 from .graph.compute_graph import ComputeGraph
+from .graph.live import live_graph
 from .model import (
     FEATURE_VERSION,
     FlopsAwareTransform,
@@ -321,6 +327,7 @@ class Estimator:
             raise GennapeError(f"unknown estimator member(s) {', '.join(unknown)}; this estimator has "
                                f"{', '.join(self.members)}")
         parts: dict[str, list[np.ndarray]] = {n: [] for n in names}
+        graphs = [live_graph(g) for g in graphs]
         shift = self.shift_of(graphs)  # one shift for the whole call, not per chunk
         for chunk in _chunks(graphs):
             inputs = self.shared_inputs(chunk, shift)
@@ -383,6 +390,7 @@ class Estimator:
         if len(acc) != len(graphs) or len(acc) < 2 or not np.isfinite(acc).all():
             raise GennapeError(f"fine_tune needs at least 2 graphs with one finite accuracy each; got "
                                f"{len(graphs)} graphs and {len(acc)} accuracies")
+        graphs = [live_graph(g) for g in graphs]
         tuned = copy.deepcopy(self)
         if tuned.flops_centre is not None:
             tuned.flops_shift = self.shift_of(graphs)

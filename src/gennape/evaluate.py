@@ -30,8 +30,9 @@ CHEAP_BASELINES = {"flops": lambda g: float(g.flops), "params": lambda g: float(
 
 
 def methods_of(est: Estimator) -> list[str]:
-    """Every method ``est`` can be evaluated with: its members (the ``flops`` member is the cheap
-    baseline of the same name: log10(1 + MACs) ranks as MACs do), the ensembles, the cheap baselines."""
+    """Every method ``est`` can be evaluated with: its members (the ``flops`` member is left out: it
+    ranks as the cheap baseline of the same name, log10(1 + MACs) as MACs, except that it reads the
+    live graph, :mod:`gennape.graph.live`), the ensembles, the cheap baselines (the built network's counts)."""
     members = [m for m in est.members if m not in CHEAP_BASELINES]
     return [*members, *ENSEMBLES, *CHEAP_BASELINES]
 

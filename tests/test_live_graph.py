@@ -1,0 +1,74 @@
+"""live_graph: what a network computes, without the computation that only zero ops consume."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from random_graphs import random_networks
+from test_estimator import make_estimator
+
+from gennape.families.nb201 import NB201Family, NB201Spec
+from gennape.families.transnas import MicroSpec, TransNASMicro
+from gennape.graph import GraphBuilder
+from gennape.graph.live import live_graph
+
+torch.set_num_threads(1)
+FAMILY = NB201Family()
+
+
+def nb201(text: str):
+    return FAMILY.to_graph(NB201Spec.parse(text))
+
+
+def test_graph_without_zero_ops_is_returned_as_is():
+    for g in random_networks(10, seed=2):
+        assert "zero" not in g.ops and live_graph(g) is g
+
+
+def test_computation_feeding_only_a_zero_op_is_dropped():
+    b = GraphBuilder()
+    x = b.input((8, 8, 4))
+    dead = b.relu(b.conv(x, 4, 3, padding=1))  # read only by the zero op
+    y = b.add(b.conv(x, 4, 1), b.zero(dead))
+    b.output(y)
+    g = b.build()
+    live = live_graph(g)
+    assert live.ops == ["input", "conv", "add", "output"]
+    assert live.flops == g.flops - g.macs[g.ops.index("conv")]
+    assert live.validate().num_edges == 3
+
+
+def test_functionally_equal_nb201_cells_have_equal_live_graphs():
+    # node 1's 3x3 conv reaches the output only through `none` edges, so both cells compute skip(input)
+    dead_conv = nb201("|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|")
+    no_conv = nb201("|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|")
+    assert dead_conv != no_conv
+    assert live_graph(dead_conv) == live_graph(no_conv)
+    assert live_graph(dead_conv).flops < dead_conv.flops and "zero" not in live_graph(dead_conv).ops
+    # a live conv stays
+    live_conv = nb201("|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|skip_connect~1|none~2|")
+    assert live_graph(live_conv).flops > live_graph(no_conv).flops
+
+
+def test_network_whose_output_ignores_its_input_keeps_its_full_graph():
+    constant = nb201("|nor_conv_3x3~0|+|skip_connect~0|none~1|+|none~0|none~1|none~2|")  # node 3 is all zeros
+    assert live_graph(constant) is constant
+
+
+def test_transnas_reduction_cells_lose_their_dead_branches_too():
+    family = TransNASMicro()
+    g = family.to_graph(MicroSpec((3, 0, 3, 1, 0, 0)))  # node 2's conv feeds only `none` edges
+    live = live_graph(g)
+    assert "zero" in g.ops and "zero" not in live.ops and live.flops < g.flops
+    assert live.validate() is live
+
+
+def test_estimator_reads_live_graphs():
+    est = make_estimator(random_networks(20, seed=3))
+    dead_conv = nb201("|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|")
+    no_conv = nb201("|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|")
+    other = nb201("|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|skip_connect~0|none~1|nor_conv_3x3~2|")
+    scores = est.member_scores([dead_conv, no_conv, other], list(est.members))
+    for name, s in scores.items():
+        assert np.isclose(s[0], s[1]), name
+        assert not np.isclose(s[0], s[2]), name
