@@ -26,23 +26,30 @@ def live_graph(graph: ComputeGraph) -> ComputeGraph:
     zero node interrupts; zero nodes themselves are dropped. A graph without zero nodes is returned
     as is, and so is a network whose output does not depend on its input at all (nothing is live):
     its full graph is all there is to say about it."""
-    if not (graph.op_ids == _ZERO).any():
+    zero = graph.op_ids == _ZERO
+    if not zero.any():
         return graph
-    n = graph.num_nodes
-    preds, succs = graph.predecessors(), graph.successors()
-    informative = np.zeros(n, dtype=bool)
-    for i in range(n):  # nodes are stored topologically sorted
-        if graph.op_ids[i] != _ZERO:
-            informative[i] = not preds[i] or any(informative[p] for p in preds[i])
-    live = np.zeros(n, dtype=bool)
-    for i in range(n - 1, -1, -1):
-        live[i] = informative[i] and (graph.op_ids[i] == _OUTPUT or any(live[s] for s in succs[i]))
-    if not live[graph.op_ids == _OUTPUT].any():
+    src, dst = graph.edges[:, 0], graph.edges[:, 1]
+    informative = ~zero
+    informative[dst] = False  # a node with predecessors is informative when one of them is
+    for s, d in zip(*_sorted(src, dst, dst)):  # by destination: a node's predecessors come first
+        if informative[s] and not zero[d]:
+            informative[d] = True
+    live = informative & (graph.op_ids == _OUTPUT)
+    if not live.any():
         return graph
+    for s, d in zip(*_sorted(src, dst, -src)):  # by source, last first: a node's successors come first
+        if live[d] and informative[s]:
+            live[s] = True
     keep = np.flatnonzero(live)
-    new_index = np.full(n, -1)
+    new_index = np.full(graph.num_nodes, -1)
     new_index[keep] = np.arange(len(keep))
-    edges = graph.edges[live[graph.edges[:, 0]] & live[graph.edges[:, 1]]]
+    edges = graph.edges[live[src] & live[dst]]
     return ComputeGraph(**{key: getattr(graph, key)[keep] for key in _NODE_ARRAYS}, edges=new_index[edges],
                         oov_names={int(new_index[i]): name for i, name in graph.oov_names.items() if live[i]},
                         name=graph.name)
+
+
+def _sorted(src: np.ndarray, dst: np.ndarray, key: np.ndarray) -> tuple[list[int], list[int]]:
+    order = np.argsort(key, kind="stable")
+    return src[order].tolist(), dst[order].tolist()
