@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from random_graphs import random_networks
 from test_estimator import make_estimator
 
+from gennape.errors import GennapeError
 from gennape.families.nb201 import NB201Family, NB201Spec
 from gennape.families.transnas import MicroSpec, TransNASMicro
 from gennape.graph import GraphBuilder
@@ -50,9 +52,11 @@ def test_functionally_equal_nb201_cells_have_equal_live_graphs():
     assert live_graph(live_conv).flops > live_graph(no_conv).flops
 
 
-def test_network_whose_output_ignores_its_input_keeps_its_full_graph():
-    constant = nb201("|nor_conv_3x3~0|+|skip_connect~0|none~1|+|none~0|none~1|none~2|")  # node 3 is all zeros
-    assert live_graph(constant) is constant
+CONSTANT = "|nor_conv_3x3~0|+|skip_connect~0|none~1|+|none~0|none~1|none~2|"  # node 3 is all zeros
+
+
+def test_network_whose_output_ignores_its_input_has_no_live_graph():
+    assert live_graph(nb201(CONSTANT)) is None
 
 
 def test_transnas_reduction_cells_lose_their_dead_branches_too():
@@ -72,3 +76,34 @@ def test_estimator_reads_live_graphs():
     for name, s in scores.items():
         assert np.isclose(s[0], s[1]), name
         assert not np.isclose(s[0], s[2]), name
+
+
+def test_estimator_ranks_constant_output_networks_last():
+    est = make_estimator(random_networks(20, seed=3))
+    constant = nb201(CONSTANT)
+    others = [nb201("|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|skip_connect~0|none~1|nor_conv_3x3~2|"),
+              nb201("|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|")]
+    graphs = [others[0], constant, others[1]]
+    scores = est.member_scores(graphs, list(est.members))
+    alone = est.member_scores(others, list(est.members))
+    for name, s in scores.items():
+        floor = 10.0 if est.members[name].target != "score" else -np.inf  # NB-201 has 10 classes
+        assert s[1] == floor and (s[[0, 2]] > floor).all(), name
+        np.testing.assert_allclose(s[[0, 2]], alone[name], err_msg=name)  # the others are scored as without it
+    assert est.predict(graphs).argmin() == 1
+    assert np.isfinite(est.predict(graphs)).all()
+
+
+def test_constant_output_samples_train_no_head():
+    est = make_estimator(random_networks(20, seed=3))
+    graphs = [nb201(s) for s in (
+        "|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|skip_connect~0|none~1|nor_conv_3x3~2|",
+        "|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|",
+        "|nor_conv_1x1~0|+|nor_conv_3x3~0|skip_connect~1|+|nor_conv_3x3~0|none~1|none~2|")]
+    acc = np.array([90.0, 70.0, 85.0])
+    tuned = est.fine_tune([*graphs, nb201(CONSTANT)], [*acc, 10.0], epochs=2)
+    same = est.fine_tune(graphs, acc, epochs=2)
+    for name in est.members:
+        np.testing.assert_allclose(tuned.predict(graphs, name), same.predict(graphs, name), err_msg=name)
+    with pytest.raises(GennapeError, match="compute a constant"):
+        est.fine_tune([graphs[0], nb201(CONSTANT)], [90.0, 10.0], epochs=1)

@@ -92,3 +92,14 @@ def test_bad_input_is_named():
         metrics.mae([1.0, np.nan], [1.0, 2.0])
     with pytest.raises(GennapeError, match="percent"):
         metrics.top_k_precision([1.0, 2.0], [1.0, 2.0], 0)
+
+
+def test_minus_infinity_is_the_lowest_prediction():
+    acc, finite = [10.0, 90.0, 80.0, 70.0], [-5.0, 3.0, 2.0, 1.0]
+    scored = [-np.inf, 3.0, 2.0, 1.0]
+    for metric in (metrics.spearman, metrics.kendall_tau, metrics.ndcg, metrics.top_k_precision):
+        assert metric(acc, scored) == metric(acc, finite), metric.__name__
+    with pytest.raises(GennapeError, match=r"\+inf"):
+        metrics.spearman(acc, [np.inf, 3.0, 2.0, 1.0])
+    with pytest.raises(GennapeError, match="NaN"):
+        metrics.spearman([np.nan, 1.0], scored[:2])

@@ -43,7 +43,10 @@ single graphs as it scores a family. The FLOPs member and the end-to-end GNNs re
 **Live graphs.** Every member, the FLOPs member included, reads the live part of each graph
 (:func:`gennape.graph.live.live_graph`): computation that reaches the output only through ``zero``
 ops (``none`` edges) is dropped, as it does not change what the network computes. Graphs without
-zero ops, NB-101's among them, are read as they are.
+zero ops, NB-101's among them, are read as they are. A network with nothing live computes a
+constant, so it classifies at chance: every member puts it last, the accuracy members at chance
+accuracy (100 / the output's channels, percent), the others at -inf; it takes no part in the
+call's FLOPs centring or in fine-tuning the heads.
 
 **Accuracy.** :meth:`Estimator.predict_accuracy` is CL+FCM+T's output through the inverse of Eq. 5
 with NB-101 training statistics: it is calibrated to NB-101 (CIFAR-10, 108 epochs) and is a rough
@@ -72,6 +75,7 @@ from .errors import GennapeError
 from .graph import VOCAB_VERSION
 from .graph.compute_graph import ComputeGraph
 from .graph.live import live_graph
+from .graph.ops import OP_INDEX
 from .model import (
     FEATURE_VERSION,
     FlopsAwareTransform,
@@ -294,7 +298,8 @@ class Estimator:
     # --- prediction ----------------------------------------------------------------------------
     def predict(self, graphs: Sequence[ComputeGraph], member: str | None = None) -> np.ndarray:
         """(len(graphs),) float64 scores, higher = better: the weighted ensemble of the members'
-        scores on the common scale, or one ``member``'s score in its own unit (module docstring)."""
+        scores on the common scale, or one ``member``'s score in its own unit (module docstring; -inf
+        for a network that computes a constant, where the unit is not an accuracy)."""
         if member is not None:
             return self.member_scores(graphs, [member])[member]
         return self.combine(self.member_scores(graphs, list(self.weights)))
@@ -326,14 +331,32 @@ class Estimator:
         if unknown:
             raise GennapeError(f"unknown estimator member(s) {', '.join(unknown)}; this estimator has "
                                f"{', '.join(self.members)}")
+        lives = [live_graph(g) for g in graphs]
+        varying = np.array([g is not None for g in lives], dtype=bool)
+        lives = [g for g in lives if g is not None]
         parts: dict[str, list[np.ndarray]] = {n: [] for n in names}
-        graphs = [live_graph(g) for g in graphs]
-        shift = self.shift_of(graphs)  # one shift for the whole call, not per chunk
-        for chunk in _chunks(graphs):
+        shift = self.shift_of(lives)  # one shift for the whole call, not per chunk
+        for chunk in _chunks(lives):
             inputs = self.shared_inputs(chunk, shift)
             for name in names:
                 parts[name].append(self._score(name, self.members[name](inputs), inputs.read_macs))
-        return {n: np.concatenate(p) if p else np.zeros(0) for n, p in parts.items()}
+        out = {}
+        for name in names:
+            scores = self._constant_output_scores(name, graphs, ~varying)
+            if parts[name]:
+                scores[varying] = np.concatenate(parts[name])
+            out[name] = scores
+        return out
+
+    def _constant_output_scores(self, name: str, graphs: Sequence[ComputeGraph], which: np.ndarray) -> np.ndarray:
+        """Member ``name``'s scores with the networks ``which`` (outputs independent of the input) at
+        the bottom: chance accuracy for an accuracy member, -inf otherwise; the rest left at 0."""
+        scores = np.zeros(len(graphs))
+        if self.members[name].target == "score":
+            scores[which] = -np.inf
+        else:
+            scores[which] = [_chance_accuracy(graphs[i]) for i in np.flatnonzero(which)]
+        return scores
 
     def shift_of(self, graphs: Sequence[ComputeGraph]) -> float:
         """Decades by which the heads and Eq. 5 read the FLOPs of ``graphs`` scaled (module docstring)."""
@@ -381,7 +404,8 @@ class Estimator:
         end to end. Regressors first move onto the samples' mean label
         (``gennape.train.recentre_output``). Ensemble weights become the softmax of
         each member's Kendall tau on the samples (a NaN tau, from a constant score, counts as 0).
-        Under FLOPs centring the shift is fixed to the samples' (module docstring).
+        Under FLOPs centring the shift is fixed to the samples' (module docstring). Samples that
+        compute a constant are ranked by rule (module docstring, "Live graphs") and train no head.
         ``members``: fine-tune and keep only these (default: all), say the ensemble's to save time."""
         from .metrics import kendall_tau  # scipy.stats: 1 s to import, needed only here
         from .train import fine_tune_members  # train builds on this module
@@ -390,10 +414,15 @@ class Estimator:
         if len(acc) != len(graphs) or len(acc) < 2 or not np.isfinite(acc).all():
             raise GennapeError(f"fine_tune needs at least 2 graphs with one finite accuracy each; got "
                                f"{len(graphs)} graphs and {len(acc)} accuracies")
-        graphs = [live_graph(g) for g in graphs]
+        lives = [live_graph(g) for g in graphs]
+        varying = [i for i, g in enumerate(lives) if g is not None]  # the others are ranked by rule
+        if len(varying) < 2:
+            raise GennapeError(f"fine_tune needs at least 2 networks whose output depends on their input; "
+                               f"{len(graphs) - len(varying)} of the {len(graphs)} compute a constant")
+        lives = [lives[i] for i in varying]
         tuned = copy.deepcopy(self)
         if tuned.flops_centre is not None:
-            tuned.flops_shift = self.shift_of(graphs)
+            tuned.flops_shift = self.shift_of(lives)
         if members is not None:
             unknown = sorted(set(members) - set(self.members))
             missing = sorted(set(self.weights) - set(members))
@@ -402,7 +431,7 @@ class Estimator:
                     f"unknown {unknown} (this estimator has {list(self.members)})" if unknown
                     else f"the ensemble also needs {missing}"))
             tuned.members = {n: m for n, m in tuned.members.items() if n in members}
-        fine_tune_members(tuned, list(graphs), acc, epochs=epochs, seed=seed)
+        fine_tune_members(tuned, lives, acc[varying], epochs=epochs, seed=seed)
         for m in tuned.members.values():
             m.eval()
         scores = tuned.member_scores(graphs, list(tuned.weights))
@@ -471,6 +500,14 @@ class Estimator:
 def load_pretrained() -> Estimator:
     """The estimator shipped with gennape (trained on NB-101; see ``weights/estimator.json``)."""
     return Estimator.load(WEIGHTS_DIR)
+
+
+def _chance_accuracy(graph: ComputeGraph) -> float:
+    """Percent: the accuracy of a constant classifier over the classes of ``graph``'s first output
+    (its channels; at least 2)."""
+    output = np.flatnonzero(graph.op_ids == OP_INDEX["output"])
+    classes = graph.shapes[output[0], 5] if len(output) else 0
+    return 100.0 / max(int(classes), 2)
 
 
 def _normalised_ranks(scores: np.ndarray) -> np.ndarray:

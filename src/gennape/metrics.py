@@ -25,8 +25,10 @@ def _pair(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
     if len(y_true) != len(y_pred) or len(y_true) < 2:
         raise GennapeError(f"metrics need two equal-length arrays of at least 2 values, got "
                            f"{len(y_true)} and {len(y_pred)}")
-    if not (np.isfinite(y_true).all() and np.isfinite(y_pred).all()):
-        raise GennapeError("metrics need finite values (a prediction or label is NaN or infinite)")
+    # -inf is a prediction (certainly worst: the estimator's score of a constant-output network)
+    if not (np.isfinite(y_true).all() and (np.isfinite(y_pred) | (y_pred == -np.inf)).all()):
+        raise GennapeError("metrics need finite labels and predictions that are finite or -inf "
+                           "(a label is NaN or infinite, or a prediction is NaN or +inf)")
     return y_true, y_pred
 
 

@@ -6,8 +6,11 @@ dead computation, and everything downstream fed only by zeros is a constant: nei
 network computes. Keeping them made functionally equal NB-201 cells different graphs (the 15,625 cells
 fall into 6,466 functional classes by NB-201's ``UniqueString``; their full graphs are 12,105 distinct
 graphs, with 5,428 classes on one graph; their live graphs 6,234, with 5,915 classes on one graph,
-the 341 networks whose output does not depend on their input keeping their full graphs). GENNAPE
+counting the 341 networks whose output does not depend on their input by their full graphs). GENNAPE
 sidestepped the question by keeping only the 4,096 cells without ``none``.
+
+Where nothing is live, the network computes a constant: it cannot beat chance, whatever it costs.
+:func:`live_graph` says so by returning None, and the estimator ranks such networks last.
 """
 
 from __future__ import annotations
@@ -21,11 +24,10 @@ _ZERO = OP_INDEX["zero"]
 _OUTPUT = OP_INDEX["output"]
 
 
-def live_graph(graph: ComputeGraph) -> ComputeGraph:
+def live_graph(graph: ComputeGraph) -> ComputeGraph | None:
     """The subgraph of nodes on some path from a source (an input, a constant) to an output that no
     zero node interrupts; zero nodes themselves are dropped. A graph without zero nodes is returned
-    as is, and so is a network whose output does not depend on its input at all (nothing is live):
-    its full graph is all there is to say about it."""
+    as is; None when nothing is live, i.e. the network's output does not depend on its input."""
     zero = graph.op_ids == _ZERO
     if not zero.any():
         return graph
@@ -37,7 +39,7 @@ def live_graph(graph: ComputeGraph) -> ComputeGraph:
             informative[d] = True
     live = informative & (graph.op_ids == _OUTPUT)
     if not live.any():
-        return graph
+        return None
     for s, d in zip(*_sorted(src, dst, -src)):  # by source, last first: a node's successors come first
         if live[d] and informative[s]:
             live[s] = True
