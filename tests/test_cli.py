@@ -67,3 +67,20 @@ def test_the_preset_help_names_every_training_variant():
     from gennape.train import PRESETS
 
     assert VARIANT_PRESETS.split(", ") == [p for p in PRESETS if p not in ("default", "quick")]
+
+
+def test_predict_marks_a_network_that_computes_a_constant(tmp_path):
+    from gennape.families.nb201 import NB201Family, NB201Spec
+
+    family = NB201Family()
+    for name, cell in (("constant", "|nor_conv_3x3~0|+|skip_connect~0|none~1|+|none~0|none~1|none~2|"),
+                       ("working", "|nor_conv_3x3~0|+|nor_conv_3x3~0|skip_connect~1|+|skip_connect~0|none~1|none~2|")):
+        g = family.to_graph(NB201Spec.parse(cell))
+        g.name = name
+        g.save(tmp_path / f"{name}.npz")
+    result = runner.invoke(app, ["predict", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    rows = result.output.splitlines()
+    assert rows[1].startswith("working ") and rows[2].startswith("constant") and rows[2].split()[1] == "*"
+    assert float(rows[2].split()[6]) == 10.0  # chance on NB-201's 10 classes
+    assert "output does not depend on its input" in rows[3]

@@ -66,13 +66,21 @@ def demo(estimator: str = typer.Option("gennape", help=ESTIMATOR_HELP)) -> None:
 
 def _print_estimates(graphs, estimator) -> None:
     """One line per graph, best first: the ensemble score ranks the graphs within this one call."""
+    from .graph.live import live_graph
+
     scores, accuracy = estimator.predict(graphs), estimator.predict_accuracy(graphs)
     typer.echo(f"{'model':<26}{'nodes':>7}{'MFLOPs (MACs)':>15}{'M params':>10}{'score':>8}{'acc. %':>8}  ops")
+    constant = 0
     for i in np.argsort(-scores, kind="stable"):
         g, score, acc = graphs[i], scores[i], accuracy[i]
+        mark = "*" if live_graph(g) is None else " "
+        constant += mark == "*"
         ops = sorted(set(g.ops))
-        typer.echo(f"{g.name[:25]:<26}{g.num_nodes:>7}{g.flops / 1e6:>15,.1f}{g.params / 1e6:>10.3f}{score:>8.2f}"
-                   f"{acc:>8.2f}  {', '.join(ops[:8])}{' ...' if len(ops) > 8 else ''}")
+        typer.echo(f"{g.name[:24]:<24}{mark} {g.num_nodes:>7}{g.flops / 1e6:>15,.1f}{g.params / 1e6:>10.3f}"
+                   f"{score:>8.2f}{acc:>8.2f}  {', '.join(ops[:8])}{' ...' if len(ops) > 8 else ''}")
+    if constant:
+        typer.echo("* its output does not depend on its input (every path to it runs through a zero op): "
+                   "ranked last, at chance accuracy")
 
 
 @app.command()
