@@ -18,6 +18,13 @@ torch.set_num_threads(1)
 FAMILY = NB201Family()
 
 
+# node 1's 3x3 conv reaches the output only through `none` edges, so DEAD_CONV and NO_CONV compute skip(input)
+DEAD_CONV = "|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"
+NO_CONV = "|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"
+CONVS = "|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|skip_connect~0|none~1|nor_conv_3x3~2|"
+CONSTANT = "|nor_conv_3x3~0|+|skip_connect~0|none~1|+|none~0|none~1|none~2|"  # node 3 is all zeros
+
+
 def nb201(text: str):
     return FAMILY.to_graph(NB201Spec.parse(text))
 
@@ -41,9 +48,8 @@ def test_computation_feeding_only_a_zero_op_is_dropped():
 
 
 def test_functionally_equal_nb201_cells_have_equal_live_graphs():
-    # node 1's 3x3 conv reaches the output only through `none` edges, so both cells compute skip(input)
-    dead_conv = nb201("|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|")
-    no_conv = nb201("|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|")
+    dead_conv = nb201(DEAD_CONV)
+    no_conv = nb201(NO_CONV)
     assert dead_conv != no_conv
     assert live_graph(dead_conv) == live_graph(no_conv)
     assert live_graph(dead_conv).flops < dead_conv.flops and "zero" not in live_graph(dead_conv).ops
@@ -52,7 +58,6 @@ def test_functionally_equal_nb201_cells_have_equal_live_graphs():
     assert live_graph(live_conv).flops > live_graph(no_conv).flops
 
 
-CONSTANT = "|nor_conv_3x3~0|+|skip_connect~0|none~1|+|none~0|none~1|none~2|"  # node 3 is all zeros
 
 
 def test_network_whose_output_ignores_its_input_has_no_live_graph():
@@ -69,9 +74,9 @@ def test_transnas_reduction_cells_lose_their_dead_branches_too():
 
 def test_estimator_reads_live_graphs():
     est = make_estimator(random_networks(20, seed=3))
-    dead_conv = nb201("|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|")
-    no_conv = nb201("|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|")
-    other = nb201("|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|skip_connect~0|none~1|nor_conv_3x3~2|")
+    dead_conv = nb201(DEAD_CONV)
+    no_conv = nb201(NO_CONV)
+    other = nb201(CONVS)
     scores = est.member_scores([dead_conv, no_conv, other], list(est.members))
     for name, s in scores.items():
         assert np.isclose(s[0], s[1]), name
@@ -81,8 +86,8 @@ def test_estimator_reads_live_graphs():
 def test_estimator_ranks_constant_output_networks_last():
     est = make_estimator(random_networks(20, seed=3))
     constant = nb201(CONSTANT)
-    others = [nb201("|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|skip_connect~0|none~1|nor_conv_3x3~2|"),
-              nb201("|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|")]
+    others = [nb201(CONVS),
+              nb201(NO_CONV)]
     graphs = [others[0], constant, others[1]]
     scores = est.member_scores(graphs, list(est.members))
     alone = est.member_scores(others, list(est.members))
@@ -97,9 +102,7 @@ def test_estimator_ranks_constant_output_networks_last():
 def test_constant_output_samples_train_no_head():
     est = make_estimator(random_networks(20, seed=3))
     graphs = [nb201(s) for s in (
-        "|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|skip_connect~0|none~1|nor_conv_3x3~2|",
-        "|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|",
-        "|nor_conv_1x1~0|+|nor_conv_3x3~0|skip_connect~1|+|nor_conv_3x3~0|none~1|none~2|")]
+        CONVS, NO_CONV, "|nor_conv_1x1~0|+|nor_conv_3x3~0|skip_connect~1|+|nor_conv_3x3~0|none~1|none~2|")]
     acc = np.array([90.0, 70.0, 85.0])
     tuned = est.fine_tune([*graphs, nb201(CONSTANT)], [*acc, 10.0], epochs=2)
     same = est.fine_tune(graphs, acc, epochs=2)
