@@ -110,3 +110,20 @@ def test_constant_output_samples_train_no_head():
         np.testing.assert_allclose(tuned.predict(graphs, name), same.predict(graphs, name), err_msg=name)
     with pytest.raises(GennapeError, match="compute a constant"):
         est.fine_tune([graphs[0], nb201(CONSTANT)], [90.0, 10.0], epochs=1)
+
+
+def test_fine_tuned_accuracy_members_predict_constants_at_their_samples_label(tmp_path):
+    # on Taskonomy a constant network scores the majority class's share, not 100 / C
+    est = make_estimator(random_networks(20, seed=3))
+    graphs = [nb201(s) for s in (CONVS, NO_CONV, DEAD_CONV)]
+    constants = [nb201(CONSTANT), nb201("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|")]
+    assert est.constant_accuracy is None
+    assert est.fine_tune(graphs, [90.0, 70.0, 70.0], epochs=1).constant_accuracy is None  # none among samples
+    tuned = est.fine_tune([*graphs, *constants], [90.0, 70.0, 70.0, 26.0, 27.0], epochs=1)
+    assert tuned.constant_accuracy == 26.5
+    reloaded = type(est).load(tuned.save(tmp_path))
+    for e in (tuned, reloaded):
+        scores = e.member_scores([graphs[0], *constants], list(e.members))
+        for name, s in scores.items():
+            expected = -np.inf if e.members[name].target == "score" else 26.5
+            assert (s[1:] == expected).all(), name

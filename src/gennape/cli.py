@@ -80,7 +80,7 @@ def _print_estimates(graphs, estimator) -> None:
                    f"{score:>8.2f}{acc:>8.2f}  {', '.join(ops[:8])}{' ...' if len(ops) > 8 else ''}")
     if constant:
         typer.echo("* its output does not depend on its input (every path to it runs through a zero op): "
-                   "ranked last, at chance accuracy")
+                   "ranked last, at chance accuracy (after fine-tuning: what such samples scored)")
 
 
 @app.command()

@@ -46,7 +46,10 @@ ops (``none`` edges) is dropped, as it does not change what the network computes
 zero ops, NB-101's among them, are read as they are. A network with nothing live computes a
 constant, so it classifies at chance: every member puts it last, the accuracy members at chance
 accuracy (100 / the output's channels, percent), the others at -inf; it takes no part in the
-call's FLOPs centring or in fine-tuning the heads.
+call's FLOPs centring or in fine-tuning the heads. What a data set pays a constant classifier can
+differ from 100 / C (the majority class's share on Taskonomy's class_object, 26.55 %), so when the
+fine-tuning samples include constant networks, the fine-tuned accuracy members predict every
+constant network at their mean label instead (:attr:`Estimator.constant_accuracy`).
 
 **Accuracy.** :meth:`Estimator.predict_accuracy` is CL+FCM+T's output through the inverse of Eq. 5
 with NB-101 training statistics: it is calibrated to NB-101 (CIFAR-10, 108 epochs) and is a rough
@@ -272,13 +275,15 @@ class Estimator:
     ``common_scale``: how member scores are made comparable, "rank" or "nb101" (module docstring).
     ``flops_centre``: log10 GFLOPs every call's median is read at (FLOPs centring, module docstring);
     None reads FLOPs as they are. ``flops_shift``: decades, fixed by :meth:`fine_tune`; None: per call.
+    ``constant_accuracy``: percent the accuracy members predict for a network that computes a constant,
+    set by :meth:`fine_tune` from such samples; None: chance, 100 / the output's channels.
     """
 
     def __init__(self, encoder: GraphEncoder, fcm: FuzzyCMeans, transform: FlopsAwareTransform,
                  accuracy_stats: tuple[float, float], members: dict[str, Member],
                  scales: dict[str, tuple[float, float]] | None = None, weights: dict[str, float] | None = None,
                  info: dict | None = None, common_scale: str = "rank", flops_centre: float | None = None,
-                 flops_shift: float | None = None):
+                 flops_shift: float | None = None, constant_accuracy: float | None = None):
         if common_scale not in COMMON_SCALES:
             raise GennapeError(f"unknown common scale {common_scale!r}; choose one of {', '.join(COMMON_SCALES)}")
         self.common_scale = common_scale
@@ -294,6 +299,7 @@ class Estimator:
         self.info = dict(info or {})
         self.flops_centre = None if flops_centre is None else float(flops_centre)
         self.flops_shift = None if flops_shift is None else float(flops_shift)
+        self.constant_accuracy = None if constant_accuracy is None else float(constant_accuracy)
 
     # --- prediction ----------------------------------------------------------------------------
     def predict(self, graphs: Sequence[ComputeGraph], member: str | None = None) -> np.ndarray:
@@ -350,10 +356,13 @@ class Estimator:
 
     def _constant_output_scores(self, name: str, graphs: Sequence[ComputeGraph], which: np.ndarray) -> np.ndarray:
         """Member ``name``'s scores with the networks ``which`` (outputs independent of the input) at
-        the bottom: chance accuracy for an accuracy member, -inf otherwise; the rest left at 0."""
+        the bottom: chance accuracy (or :attr:`constant_accuracy`) for an accuracy member, -inf otherwise;
+        the rest left at 0."""
         scores = np.zeros(len(graphs))
         if self.members[name].target == "score":
             scores[which] = -np.inf
+        elif self.constant_accuracy is not None:
+            scores[which] = self.constant_accuracy
         else:
             scores[which] = [_chance_accuracy(graphs[i]) for i in np.flatnonzero(which)]
         return scores
@@ -405,7 +414,8 @@ class Estimator:
         (``gennape.train.recentre_output``). Ensemble weights become the softmax of
         each member's Kendall tau on the samples (a NaN tau, from a constant score, counts as 0).
         Under FLOPs centring the shift is fixed to the samples' (module docstring). Samples that
-        compute a constant are ranked by rule (module docstring, "Live graphs") and train no head.
+        compute a constant train no head; their mean label becomes :attr:`constant_accuracy`
+        (module docstring, "Live graphs").
         ``members``: fine-tune and keep only these (default: all), say the ensemble's to save time."""
         from .metrics import kendall_tau  # scipy.stats: 1 s to import, needed only here
         from .train import fine_tune_members  # train builds on this module
@@ -421,6 +431,8 @@ class Estimator:
                                f"{len(graphs) - len(varying)} of the {len(graphs)} compute a constant")
         lives = [lives[i] for i in varying]
         tuned = copy.deepcopy(self)
+        if len(varying) < len(graphs):
+            tuned.constant_accuracy = float(np.delete(acc, varying).mean())
         if tuned.flops_centre is not None:
             tuned.flops_shift = self.shift_of(lives)
         if members is not None:
@@ -461,7 +473,8 @@ class Estimator:
                 "members": {name: m.spec() for name, m in self.members.items()},
                 "scales": {name: {"mean": s[0], "std": s[1]} for name, s in self.scales.items()},
                 "weights": self.weights, "common_scale": self.common_scale,
-                "flops_centring": {"centre": self.flops_centre, "shift": self.flops_shift}, "info": self.info}
+                "flops_centring": {"centre": self.flops_centre, "shift": self.flops_shift},
+                "constant_accuracy": self.constant_accuracy, "info": self.info}
         (directory / "estimator.json").write_text(json.dumps(meta, indent=1))
         return directory
 
@@ -494,7 +507,7 @@ class Estimator:
                    (meta["accuracy_stats"]["mean"], meta["accuracy_stats"]["std"]), members,
                    {n: (s["mean"], s["std"]) for n, s in meta["scales"].items()}, meta["weights"], meta["info"],
                    meta.get("common_scale", "nb101"),  # files from before the rank scale used z-scores
-                   centring.get("centre"), centring.get("shift"))
+                   centring.get("centre"), centring.get("shift"), meta.get("constant_accuracy"))
 
 
 def load_pretrained() -> Estimator:

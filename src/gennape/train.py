@@ -259,11 +259,9 @@ def load_nb101(max_cells: int | None = None) -> tuple[list[ComputeGraph], np.nda
     return graphs, np.array([r.accuracy for r in records])
 
 
-def widths_of_nb101(graphs: Sequence[ComputeGraph], widths: Sequence[int]) -> list[list[ComputeGraph]] | None:
+def widths_of_nb101(graphs: Sequence[ComputeGraph], widths: Sequence[int]) -> list[list[ComputeGraph]]:
     """``graphs`` (the NB-101 cells of :func:`load_nb101`, 128 wide) rebuilt at each stem width of
-    ``widths`` (128 reuses them); None when ``widths`` is empty."""
-    if not widths:
-        return None
+    ``widths`` (128 reuses them)."""
     from .data import load
     from .families.nb101 import network_graph
 
