@@ -355,9 +355,9 @@ class Estimator:
         return out
 
     def _constant_output_scores(self, name: str, graphs: Sequence[ComputeGraph], which: np.ndarray) -> np.ndarray:
-        """Member ``name``'s scores with the networks ``which`` (outputs independent of the input) at
-        the bottom: chance accuracy (or :attr:`constant_accuracy`) for an accuracy member, -inf otherwise;
-        the rest left at 0."""
+        """Member ``name``'s scores with the networks ``which`` (outputs independent of the input) set
+        by rule: chance accuracy, or :attr:`constant_accuracy` once fine-tuned, for an accuracy member;
+        -inf for a score member. The rest are left at 0."""
         scores = np.zeros(len(graphs))
         if self.members[name].target == "score":
             scores[which] = -np.inf
