@@ -1,5 +1,6 @@
 """The command line, driven as a user would: real models, a folder with a broken file."""
 
+import numpy as np
 import pytest
 import torch
 from typer.testing import CliRunner
@@ -84,3 +85,73 @@ def test_predict_marks_a_network_that_computes_a_constant(tmp_path):
     assert rows[1].startswith("working ") and rows[2].startswith("constant") and rows[2].split()[1] == "*"
     assert float(rows[2].split()[6]) == 10.0  # chance on NB-201's 10 classes
     assert "output does not depend on its input" in rows[3]
+
+
+@pytest.fixture(scope="module")
+def labelled_cells(tmp_path_factory):
+    """Eight NB-201 cells saved as graphs, two of them computing a constant, and a labels CSV."""
+    from gennape.families.nb201 import NB201Family, NB201Spec
+
+    folder = tmp_path_factory.mktemp("labelled")
+    family = NB201Family()
+    cells = ["|nor_conv_3x3~0|+|nor_conv_3x3~0|skip_connect~1|+|skip_connect~0|none~1|nor_conv_3x3~2|",
+             "|nor_conv_1x1~0|+|nor_conv_3x3~0|skip_connect~1|+|nor_conv_3x3~0|none~1|none~2|",
+             "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|skip_connect~0|none~1|nor_conv_1x1~2|",
+             "|skip_connect~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|",
+             "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|",
+             "|avg_pool_3x3~0|+|avg_pool_3x3~0|none~1|+|skip_connect~0|none~1|avg_pool_3x3~2|",
+             "|nor_conv_3x3~0|+|skip_connect~0|none~1|+|none~0|none~1|none~2|",  # constant
+             "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"]  # constant
+    accuracies = [93.1, 91.0, 85.2, 60.3, 94.0, 70.4, 26.0, 27.0]
+    lines = ["model,accuracy"]
+    for i, (cell, acc) in enumerate(zip(cells, accuracies)):
+        graph = family.to_graph(NB201Spec.parse(cell))
+        graph.name = f"cell{i}"
+        graph.save(folder / f"cell{i}.npz")
+        lines.append(f"cell{i}.npz,{acc}")
+    (folder / "labels.csv").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def test_fine_tune_saves_an_estimator_that_predict_reads(labelled_cells, tmp_path):
+    out = tmp_path / "tuned"
+    result = runner.invoke(app, ["fine-tune", str(labelled_cells / "labels.csv"), "--out", str(out),
+                                 "--epochs", "2"])
+    assert result.exit_code == 0, result.output
+    assert "Kendall tau" in result.output and "predicted at 26.50 %" in result.output
+    from gennape.estimator import ENSEMBLE, Estimator
+
+    tuned = Estimator.load(out)
+    assert tuned.info["fine_tuned"]["samples"] == 8 and tuned.constant_accuracy == 26.5
+    assert set(tuned.weights) == set(ENSEMBLE) and np.isclose(sum(tuned.weights.values()), 1.0)
+    scored = runner.invoke(app, ["predict", str(labelled_cells), "--estimator", str(out)])
+    assert scored.exit_code == 0, scored.output
+    constant_rows = [r for r in scored.output.splitlines() if r.startswith(("cell6", "cell7"))]
+    assert [float(r.split()[6]) for r in constant_rows] == [26.5, 26.5]  # the samples' label, not 10 %
+
+
+def test_fine_tune_reports_every_bad_row_and_writes_nothing(labelled_cells, tmp_path):
+    bad = tmp_path / "labels.csv"
+    bad.write_text(f"model,accuracy\n{labelled_cells / 'cell0.npz'},93.1\n{labelled_cells / 'cell1.npz'},"
+                   f"high\nmissing.npz,80\n{labelled_cells / 'cell2.npz'},120\n")
+    out = tmp_path / "tuned"
+    result = runner.invoke(app, ["fine-tune", str(bad), "--out", str(out)])
+    assert result.exit_code == 2 and not out.exists()
+    assert f"{bad}:3: accuracy 'high' is not a number" in result.output
+    assert f"{bad}:4: no graph file at" in result.output and "missing.npz" in result.output
+    assert f"{bad}:5: accuracy 120 is not a percentage" in result.output
+    assert "3 of the 4 rows" in result.output
+
+
+def test_fine_tune_refuses_fractions_and_a_file_without_the_columns(labelled_cells, tmp_path):
+    fractions = tmp_path / "fractions.csv"
+    fractions.write_text("".join(f"{'model,accuracy' if i < 0 else f'{labelled_cells}/cell{i}.npz,0.9'}\n"
+                                 for i in range(-1, 3)))
+    result = runner.invoke(app, ["fine-tune", str(fractions), "--out", str(tmp_path / "a")])
+    assert result.exit_code == 2 and "not fractions" in result.output
+    headless = tmp_path / "headless.csv"
+    headless.write_text(f"{labelled_cells}/cell0.npz,93.1\n")
+    result = runner.invoke(app, ["fine-tune", str(headless), "--out", str(tmp_path / "b")])
+    assert result.exit_code == 2 and "columns model,accuracy" in result.output
+    result = runner.invoke(app, ["fine-tune", str(tmp_path / "none.csv"), "--out", str(tmp_path / "c")])
+    assert result.exit_code == 2 and "no labels file" in result.output

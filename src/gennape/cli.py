@@ -83,22 +83,26 @@ def _print_estimates(graphs, estimator) -> None:
                    "ranked last, at chance accuracy (after fine-tuning: what such samples scored)")
 
 
+def _read_models(path: Path, input_shape: Optional[str]) -> list:
+    """The graphs in one model file: a saved .npz (one or more graphs) or an ONNX model."""
+    from .graph import from_onnx, load_graphs
+
+    if path.suffix == ".npz":
+        return load_graphs(path)
+    return [from_onnx(path, input_shape=_parse_shape(input_shape), name=path.stem)]
+
+
 @app.command()
 def predict(paths: list[Path] = typer.Argument(..., help=".onnx files, saved .npz graphs, or folders of them"),
             input_shape: Optional[str] = typer.Option(None, help="C,H,W for ONNX models with dynamic sizes"),
             estimator: str = typer.Option("gennape", help=ESTIMATOR_HELP)) -> None:
     """Score models with the shipped estimator, best first."""
-    from .graph import from_onnx, load_graphs
-
     est = _load_estimator(estimator)
     files = [f for p in paths for f in (sorted([*p.glob("*.onnx"), *p.glob("*.npz")]) if p.is_dir() else [p])]
     graphs, failed = [], 0
     for f in files:
         try:
-            if f.suffix == ".npz":
-                graphs += load_graphs(f)
-            else:
-                graphs.append(from_onnx(f, input_shape=_parse_shape(input_shape), name=f.stem))
+            graphs += _read_models(f, input_shape)
         except GennapeError as e:
             failed += 1
             typer.secho(f"{f}: {e}", fg=typer.colors.RED, err=True)
@@ -107,6 +111,88 @@ def predict(paths: list[Path] = typer.Argument(..., help=".onnx files, saved .np
     _print_estimates(graphs, est)
     if failed:
         raise typer.Exit(code=2)
+
+
+def _read_labelled_models(labels: Path, input_shape: Optional[str]) -> tuple[list, np.ndarray]:
+    """The graphs and accuracies (percent) of a CSV with the columns model,accuracy; every unusable
+    row is reported (file:line and why) before one error stops the command."""
+    import csv
+
+    if not labels.is_file():
+        raise GennapeError(f"no labels file at {labels}")
+    with labels.open(newline="", encoding="utf-8-sig") as fh:  # -sig: spreadsheets often start with a BOM
+        reader = csv.DictReader(fh)
+        rows, columns = list(reader), reader.fieldnames or []
+    if not {"model", "accuracy"} <= set(columns):
+        raise GennapeError(f"{labels} needs a header line with the columns model,accuracy; it has {columns}")
+    graphs, accuracies, problems = [], [], []
+    for line, row in enumerate(rows, start=2):
+        where, model = f"{labels}:{line}", (row["model"] or "").strip()
+        try:
+            accuracy = float(row["accuracy"])
+        except (TypeError, ValueError):
+            problems.append(f"{where}: accuracy {row['accuracy']!r} is not a number")
+            continue
+        if not 0.0 <= accuracy <= 100.0:
+            problems.append(f"{where}: accuracy {accuracy:g} is not a percentage between 0 and 100")
+            continue
+        if not model:
+            problems.append(f"{where}: no model file named")
+            continue
+        try:
+            found = _read_models(labels.parent / model, input_shape)
+        except GennapeError as e:
+            problems.append(f"{where}: {e}")
+            continue
+        if len(found) != 1:
+            problems.append(f"{where}: {model} holds {len(found)} graphs; name one model per row")
+            continue
+        graphs += found
+        accuracies.append(accuracy)
+    for problem in problems:
+        typer.secho(problem, fg=typer.colors.RED, err=True)
+    if problems:
+        raise GennapeError(f"{len(problems)} of the {len(rows)} rows of {labels} cannot be used; nothing was "
+                           "fine-tuned")
+    accuracies = np.array(accuracies)
+    if len(accuracies) and accuracies.max() <= 1.0:
+        raise GennapeError(f"every accuracy in {labels} is at most 1: give percentages (0-100), not fractions")
+    return graphs, accuracies
+
+
+@app.command("fine-tune")
+def fine_tune(labels: Path = typer.Argument(..., help="CSV with a header line and the columns model,accuracy: "
+                                                      "one .onnx or .npz file per row (relative to the CSV's "
+                                                      "folder) and its measured accuracy in percent"),
+              out: Path = typer.Option(..., help="folder to save the fine-tuned estimator in; score with "
+                                                 "gennape predict --estimator OUT"),
+              input_shape: Optional[str] = typer.Option(None, help="C,H,W for ONNX models with dynamic sizes"),
+              estimator: str = typer.Option("gennape", help=ESTIMATOR_HELP),
+              epochs: int = typer.Option(100, help="training epochs of every head (GENNAPE's: 100)"),
+              seed: int = typer.Option(0, help="seeds the heads' training")) -> None:
+    """Fine-tune an estimator on your own measured models (GENNAPE uses 50 of a design space) and
+    save it; the encoder stays frozen, the heads and the k-GNN adapt, and the ensemble weights
+    become the softmax of each member's Kendall tau on these models."""
+    try:
+        graphs, accuracies = _read_labelled_models(labels, input_shape)
+        est = _load_estimator(estimator)
+        typer.echo(f"fine-tuning on {len(graphs)} models, {epochs} epochs ...")
+        tuned = est.fine_tune(graphs, accuracies, epochs=epochs, seed=seed)
+        tuned.save(out)
+    except GennapeError as e:
+        _fail(e)
+    except OSError as e:
+        _fail(GennapeError(f"cannot save the fine-tuned estimator in {out}: {e}"))
+    estimators = getattr(tuned, "estimators", [tuned])  # a SeedEnsemble, or one Estimator
+    typer.echo(f"saved to {out}" + (f" (mean over {len(estimators)} seeds below)" if len(estimators) > 1 else ""))
+    typer.echo(f"{'member':<18}{'Kendall tau on these models':>28}{'weight':>8}")
+    for name in estimators[0].weights:
+        tau = np.mean([e.info["fine_tuned"]["kendall_tau"][name] for e in estimators])
+        weight = np.mean([e.weights[name] for e in estimators])
+        typer.echo(f"{name:<18}{tau:>28.3f}{weight:>8.3f}")
+    if estimators[0].constant_accuracy is not None:
+        typer.echo(f"networks that compute a constant are now predicted at {estimators[0].constant_accuracy:.2f} %, "
+                   "what such models scored here")
 
 
 @app.command()
