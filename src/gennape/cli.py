@@ -83,6 +83,13 @@ def _print_estimates(graphs, estimator) -> None:
                    "ranked last, at chance accuracy (after fine-tuning: what such samples scored)")
 
 
+def _reading(items: list, what: str):
+    """``items`` with a progress bar on stderr while models are read (only on a terminal)."""
+    from tqdm import tqdm
+
+    return tqdm(items, desc=f"reading {what}", unit="model", disable=None, leave=False)
+
+
 def _read_models(path: Path, input_shape: Optional[str]) -> list:
     """The graphs in one model file: a saved .npz (one or more graphs) or an ONNX model."""
     from .graph import from_onnx, load_graphs
@@ -100,7 +107,7 @@ def predict(paths: list[Path] = typer.Argument(..., help=".onnx files, saved .np
     est = _load_estimator(estimator)
     files = [f for p in paths for f in (sorted([*p.glob("*.onnx"), *p.glob("*.npz")]) if p.is_dir() else [p])]
     graphs, failed = [], 0
-    for f in files:
+    for f in _reading(files, "models"):
         try:
             graphs += _read_models(f, input_shape)
         except GennapeError as e:
@@ -126,7 +133,7 @@ def _read_labelled_models(labels: Path, input_shape: Optional[str]) -> tuple[lis
     if not {"model", "accuracy"} <= set(columns):
         raise GennapeError(f"{labels} needs a header line with the columns model,accuracy; it has {columns}")
     graphs, accuracies, problems = [], [], []
-    for line, row in enumerate(rows, start=2):
+    for line, row in enumerate(_reading(rows, labels.name), start=2):
         where, model = f"{labels}:{line}", (row["model"] or "").strip()
         try:
             accuracy = float(row["accuracy"])
