@@ -185,9 +185,10 @@ def fine_tune(labels: Path = typer.Argument(..., help="CSV with a header line an
         est = _load_estimator(estimator)
         typer.echo(f"fine-tuning on {len(graphs)} models, {epochs} epochs ...")
         tuned = est.fine_tune(graphs, accuracies, epochs=epochs, seed=seed)
-        tuned.save(out)
     except GennapeError as e:
         _fail(e)
+    try:
+        tuned.save(out)
     except OSError as e:
         _fail(GennapeError(f"cannot save the fine-tuned estimator in {out}: {e}"))
     estimators = getattr(tuned, "estimators", [tuned])  # a SeedEnsemble, or one Estimator
