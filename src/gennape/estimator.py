@@ -337,9 +337,7 @@ class Estimator:
         if unknown:
             raise GennapeError(f"unknown estimator member(s) {', '.join(unknown)}; this estimator has "
                                f"{', '.join(self.members)}")
-        lives = [live_graph(g) for g in graphs]
-        varying = np.array([g is not None for g in lives], dtype=bool)
-        lives = [g for g in lives if g is not None]
+        lives, varying = _live_parts(graphs)
         parts: dict[str, list[np.ndarray]] = {n: [] for n in names}
         shift = self.shift_of(lives)  # one shift for the whole call, not per chunk
         for chunk in _chunks(lives):
@@ -424,15 +422,13 @@ class Estimator:
         if len(acc) != len(graphs) or len(acc) < 2 or not np.isfinite(acc).all():
             raise GennapeError(f"fine_tune needs at least 2 graphs with one finite accuracy each; got "
                                f"{len(graphs)} graphs and {len(acc)} accuracies")
-        lives = [live_graph(g) for g in graphs]
-        varying = [i for i, g in enumerate(lives) if g is not None]  # the others are ranked by rule
-        if len(varying) < 2:
+        lives, varying = _live_parts(graphs)  # the constant-output networks are ranked by rule
+        if len(lives) < 2:
             raise GennapeError(f"fine_tune needs at least 2 networks whose output depends on their input; "
-                               f"{len(graphs) - len(varying)} of the {len(graphs)} compute a constant")
-        lives = [lives[i] for i in varying]
+                               f"{len(graphs) - len(lives)} of the {len(graphs)} compute a constant")
         tuned = copy.deepcopy(self)
-        if len(varying) < len(graphs):
-            tuned.constant_accuracy = float(np.delete(acc, varying).mean())
+        if not varying.all():
+            tuned.constant_accuracy = float(acc[~varying].mean())
         if tuned.flops_centre is not None:
             tuned.flops_shift = self.shift_of(lives)
         if members is not None:
@@ -513,6 +509,13 @@ class Estimator:
 def load_pretrained() -> Estimator:
     """The estimator shipped with gennape (trained on NB-101; see ``weights/estimator.json``)."""
     return Estimator.load(WEIGHTS_DIR)
+
+
+def _live_parts(graphs: Sequence[ComputeGraph]) -> tuple[list[ComputeGraph], np.ndarray]:
+    """(the live graphs of the networks whose output depends on their input, in order; a boolean mask of
+    those networks among ``graphs``). The others compute a constant (module docstring, "Live graphs")."""
+    lives = [live_graph(g) for g in graphs]
+    return [g for g in lives if g is not None], np.array([g is not None for g in lives], dtype=bool)
 
 
 def _chance_accuracy(graph: ComputeGraph) -> float:
