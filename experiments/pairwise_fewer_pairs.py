@@ -28,16 +28,13 @@ import copy
 import numpy as np
 import torch
 import torch.nn.functional as F
+from nb101_rule import load_data, seed_estimator, width_check, width_scores
 
-from gennape import SEED_ENSEMBLE_SUBDIR
-from gennape.data import load
-from gennape.estimator import WEIGHTS_DIR, Estimator, PairwiseMember, _chunks, head_inputs
-from gennape.families.nb101 import network_graph
+from gennape.estimator import Estimator, PairwiseMember, _chunks, head_inputs
 from gennape.metrics import spearman
-from gennape.train import MIN_PAIR_GAP, TrainConfig, _fit, load_nb101, split_nb101
+from gennape.train import MIN_PAIR_GAP, TrainConfig, _fit
 
 ANCHORS = 1000
-WIDTHS = (16, 32)
 PAIRWISE = {"cl_pairwise": False, "cl_pairwise_fcm": True}  # member -> reads FCM memberships
 
 
@@ -78,14 +75,11 @@ def fit_fewer(h: np.ndarray, u: np.ndarray | None, acc: np.ndarray, config: Trai
 def main() -> None:
     torch.set_num_threads(2)
     config = TrainConfig()
-    graphs, acc = load_nb101()
-    records = load("nb101")
-    train, _, val2 = split_nb101(len(graphs), config.split_seed)
-    val2 = val2[acc[val2] >= config.min_accuracy]
-    narrow = {w: [network_graph(records[i].spec, stem_channels=w) for i in val2] for w in WIDTHS}
+    data = load_data(with_sets=False)
+    graphs, acc, train, val2 = data.graphs, data.acc, data.train, data.val2
     rows = {"default": [], "fewer pairs": []}
     for seed in range(5):
-        est = Estimator.load(WEIGHTS_DIR / SEED_ENSEMBLE_SUBDIR / f"seed{seed}")
+        est = seed_estimator(seed)
         h, u = inputs_of(est, [graphs[i] for i in train])
         fewer = copy.deepcopy(est)
         for name, fcm in PAIRWISE.items():
@@ -95,17 +89,16 @@ def main() -> None:
             scores = e.member_scores(val2_graphs, list(e.weights))
             row = {"ensemble": spearman(acc[val2], e.combine(scores)),
                    **{n: spearman(acc[val2], scores[n]) for n in PAIRWISE},
-                   **{f"width {w}": spearman(acc[val2], e.predict(narrow[w])) for w in WIDTHS}}
+                   **width_scores(e, data)}
             rows[label].append(row)
             print(f"seed {seed} {label}: " + ", ".join(f"{k} {v:.4f}" for k, v in row.items()), flush=True)
     for label, r in rows.items():
         mean = {k: float(np.mean([x[k] for x in r])) for k in r[0]}
-        width = np.mean([mean[f"width {w}"] for w in WIDTHS])
         print(f"{label}, mean of 5 seeds: " + ", ".join(f"{k} {v:.4f}" for k, v in mean.items())
-              + f"; width check {width:.4f}")
+              + f"; width check {width_check(mean):.4f}")
     mean = {k: float(np.mean([x[k] for x in rows["fewer pairs"]])) for k in rows["fewer pairs"][0]}
     passed = (mean["ensemble"] >= 0.9131 and all(mean[n] >= 0.92 for n in PAIRWISE)
-              and np.mean([mean[f"width {w}"] for w in WIDTHS]) >= 0.78)
+              and width_check(mean) >= 0.78)
     print("rule:", "passed" if passed else "failed")
 
 
