@@ -1,6 +1,6 @@
 """What the experiments judged by an NB-101 rule share: a variant of the shipped estimator may become a default
-only on NB-101 data, its validation-2 cells (>= 80 %) as they are and rebuilt narrower (the width check, README),
-while every other label set is reported beside it and decides nothing.
+only on NB-101 data, its validation-2 cells (>= 80 %) as they are and rebuilt narrower (the width check,
+docs/transfer.md), while every other label set is reported beside it and decides nothing.
 
 A script ``experiments/X.py`` calls ``main(evaluate_seed, write_table, Path("results/X"))``;
 ``python experiments/X.py [seed ...]`` then runs ``evaluate_seed(seed, data)`` for every seed of `gennape_seeds`

@@ -30,13 +30,13 @@ Either way the ensemble score ranks (higher is better); it is not an accuracy.
 **FLOPs centring.** The heads read each graph's log10 GFLOPs, and the Eq. 5 members' outputs go
 through the inverse of Eq. 5 at the graph's FLOPs; both were fitted on NB-101 (median 0.79 GFLOPs),
 where cost weighs far more for cheap cells than for dear ones, so a family's absolute cost level
-decides how much its ranking follows cost rather than the embedding (README). With
+decides how much its ranking follows cost rather than the embedding (docs/transfer.md). With
 ``flops_centre`` set (log10 GFLOPs: the NB-101 training cells' median), an estimator reads every
 graph's FLOPs scaled by one factor per call, 10 ** shift, with shift = ``flops_centre`` - the
 median log10 GFLOPs of the call's graphs (decades): relative cost within the call is kept, the
 family's absolute cost level is not read. Both the heads' column and the
 inverse read the scaled FLOPs (:attr:`SharedInputs.read_macs`); shifting only the column turned
-the Eq. 5 members' ranking upside down on other families (README, "width check"). Fine-tuning fixes
+the Eq. 5 members' ranking upside down on other families (docs/transfer.md, "width check"). Fine-tuning fixes
 the shift to that of its samples (:attr:`Estimator.flops_shift`), so a fine-tuned estimator scores
 single graphs as it scores a family. The FLOPs member and the end-to-end GNNs read the true FLOPs.
 
