@@ -58,8 +58,6 @@ def test_functionally_equal_nb201_cells_have_equal_live_graphs():
     assert live_graph(live_conv).flops > live_graph(no_conv).flops
 
 
-
-
 def test_network_whose_output_ignores_its_input_has_no_live_graph():
     assert live_graph(nb201(CONSTANT)) is None
 
@@ -86,8 +84,7 @@ def test_estimator_reads_live_graphs():
 def test_estimator_ranks_constant_output_networks_last():
     est = make_estimator(random_networks(20, seed=3))
     constant = nb201(CONSTANT)
-    others = [nb201(CONVS),
-              nb201(NO_CONV)]
+    others = [nb201(CONVS), nb201(NO_CONV)]
     graphs = [others[0], constant, others[1]]
     scores = est.member_scores(graphs, list(est.members))
     alone = est.member_scores(others, list(est.members))
