@@ -111,7 +111,7 @@ def test_key_follows_the_source_of_every_module_the_family_uses(nb201, monkeypat
 
 def test_dataset_graphs_follow_the_records_of_a_data_set(tmp_path, nb201, specs, monkeypatch):
     records = [Record(spec, 90.0 + i) for i, spec in enumerate(specs)]
-    monkeypatch.setitem(data_base._LOADERS, "test/five", (lambda root: records, "nb201"))
+    monkeypatch.setitem(data_base.DATA_SETS._entries, "test/five", (lambda root: records, "nb201"))
     graphs = dataset_graphs("test/five", progress=False, cache_dir=tmp_path)
     assert graphs == [nb201.to_graph(r.spec) for r in records]
     assert [p.name.split("-")[0] for p in cached_files(tmp_path)] == ["test_five"]

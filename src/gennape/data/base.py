@@ -1,4 +1,4 @@
-"""Labelled records, the data root, and the registry of labelled-data loaders."""
+"""Labelled records, the data root, and the registry of labelled-data loaders (:data:`DATA_SETS`)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import DataError  # re-exported
-
-#: data set name -> (loader, family name or factory of the family its specs belong to)
-_LOADERS: dict[str, tuple[Callable[[Path], list["Record"]], Any]] = {}
+from ..registry import Registry
 
 
 @dataclass(frozen=True)
@@ -49,31 +47,34 @@ def require_file(root: Path, relative: str, source: str) -> Path:
     return path
 
 
+def _import_loaders() -> None:
+    from . import loaders  # noqa: F401  (imports every labels_* module, which registers its loaders)
+
+
+#: data set name -> (loader, family name or factory of the family its specs belong to); the first
+#: lookup imports every loader module
+DATA_SETS: Registry[tuple[Callable[[Path], list[Record]], Any]] = Registry(
+    "data set", populate=_import_loaders, error=DataError, sorted_names=True)
+
+
 def register_loader(name: str, family: str | Callable[[], Any]):
     """Decorator: register ``fn(root: Path) -> list[Record]`` as the loader of data set ``name``,
     whose specs belong to ``family`` (a registered family name, or a function returning the family
     instance when the data set needs a variant, e.g. another number of classes)."""
     def deco(fn):
-        _LOADERS[name] = (fn, family)
+        DATA_SETS.register(name, (fn, family))
         return fn
     return deco
 
 
-def _entry(name: str):
-    from . import loaders  # noqa: F401  (registers every loader)
-    if name not in _LOADERS:
-        raise DataError(f"unknown data set {name!r}; known: {', '.join(sorted(_LOADERS))}")
-    return _LOADERS[name]
-
-
 def load(name: str, root: str | os.PathLike | None = None) -> list[Record]:
     """Labelled records of data set ``name`` (see :func:`names`), read from the data root."""
-    return _entry(name)[0](data_root(root))
+    return DATA_SETS.get(name)[0](data_root(root))
 
 
 def family_of(name: str):
     """The family (a :class:`gennape.families.Family`) whose network each record of ``name`` describes."""
-    family = _entry(name)[1]
+    family = DATA_SETS.get(name)[1]
     if callable(family):
         return family()
     from .. import families
@@ -81,5 +82,5 @@ def family_of(name: str):
 
 
 def names() -> list[str]:
-    from . import loaders  # noqa: F401
-    return sorted(_LOADERS)
+    """Every registered data set name, sorted."""
+    return DATA_SETS.names()

@@ -7,59 +7,36 @@ hash -> cell table in the user cache directory.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 from tqdm import tqdm
 
 from ..errors import DataError, SpecError
-from ..families.nb101 import CELLS_PER_VERTEX_COUNT, MAX_EDGES, MAX_VERTICES, OPS
+from ..families.nb101 import (CELLS_PER_VERTEX_COUNT, INPUT_LABEL, MAX_EDGES, MAX_VERTICES, OPS, OUTPUT_LABEL,
+                              module_hashes)
 from ..files import cache_root, save_npz_atomically
 
-#: hash labels of the input and output vertices (an interior op's label is its index in ``OPS``),
-#: and of the padding vertices of ``data-1k.json``
-INPUT_LABEL, OUTPUT_LABEL, PADDING_LABEL = -1, -2, -3
+#: hash label of the padding vertices of ``data-1k.json`` (``INPUT_LABEL`` -1 and ``OUTPUT_LABEL`` -2,
+#: re-exported here, label the input and output vertices; an interior op's label is its index in ``OPS``)
+PADDING_LABEL = -3
 #: bump when the table layout or the enumeration changes
 TABLE_VERSION = 1
 
 
 def module_hash(matrix, labels: Sequence[int]) -> str:
     """NB-101's ``hash_module`` of a pruned cell: 32 hex characters, isomorphism-invariant.
-    ``labels``: -1 input, -2 output, 0/1/2 the ops of ``OPS``. (The same hash as
-    :func:`gennape.families.nb101.nb101_hash`, computed for many labellings of one graph at once.)"""
+    ``labels``: -1 input, -2 output, 0/1/2 the ops of ``OPS``. Checks that the matrix fits the
+    labels, then hashes with :func:`gennape.families.nb101.module_hashes`, the one implementation
+    (which :func:`~gennape.families.nb101.nb101_hash` uses too)."""
     matrix = np.asarray(matrix)
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.shape[0] != len(labels):
         raise SpecError(f"a {matrix.shape} adjacency does not fit {len(labels)} labels")
-    return _labelling_hashes(matrix, [labels])[0]
-
-
-def _md5(text: str) -> str:
-    return hashlib.md5(text.encode("utf-8")).hexdigest()
-
-
-def _labelling_hashes(matrix: np.ndarray, labellings: Iterable[Sequence[int]]) -> list[str]:
-    """``module_hash(matrix, labels)`` for each labelling of one graph. The official string formats
-    matter: degrees and labels must print as plain ints, hence the ``int()`` casts."""
-    adjacency = np.asarray(matrix) != 0
-    n = len(adjacency)
-    in_degrees = [int(d) for d in adjacency.sum(0)]
-    out_degrees = [int(d) for d in adjacency.sum(1)]
-    preds = [np.flatnonzero(adjacency[:, v]).tolist() for v in range(n)]
-    succs = [np.flatnonzero(adjacency[v]).tolist() for v in range(n)]
-    keys = []
-    for labels in labellings:
-        h = [_md5(str((out_degrees[v], in_degrees[v], int(labels[v])))) for v in range(n)]
-        for _ in range(n):
-            get = h.__getitem__
-            h = [_md5("".join(sorted(map(get, preds[v]))) + "|" + "".join(sorted(map(get, succs[v])))
-                      + "|" + h[v]) for v in range(n)]
-        keys.append(_md5(str(sorted(h))))
-    return keys
+    return module_hashes(matrix, [labels])[0]
 
 
 def full_dags(num_vertices: int) -> np.ndarray:
@@ -87,7 +64,7 @@ def _one_per_isomorphism_class(matrices: np.ndarray) -> list[np.ndarray]:
     uniform = (INPUT_LABEL, *[0] * (n - 2), OUTPUT_LABEL)
     classes: dict[str, np.ndarray] = {}
     for m in matrices:
-        classes.setdefault(_labelling_hashes(m, [uniform])[0], m)
+        classes.setdefault(module_hashes(m, [uniform])[0], m)
     return list(classes.values())
 
 
@@ -142,7 +119,7 @@ def enumerate_cells(max_vertices: int = MAX_VERTICES, progress: bool = True) -> 
     for matrix in tqdm(graphs, desc="hashing NB-101 cells", unit="graph", disable=not progress):
         interiors = itertools.product(range(len(OPS)), repeat=len(matrix) - 2)
         labellings = [(INPUT_LABEL, *interior, OUTPUT_LABEL) for interior in interiors]
-        for key, labels in zip(_labelling_hashes(matrix, labellings), labellings):
+        for key, labels in zip(module_hashes(matrix, labellings), labellings):
             cells.setdefault(key, (matrix, labels))
     counts = np.bincount([len(m) for m, _ in cells.values()], minlength=max_vertices + 1)
     expected = [CELLS_PER_VERTEX_COUNT[v] for v in range(2, max_vertices + 1)]

@@ -1,5 +1,5 @@
 """Design spaces (families): specs, networks, graphs, sampling and mutation. ``get("nb201")``."""
 
-from .base import Family, get, names, register
+from .base import FAMILIES, Family, get, names, register
 
-__all__ = ["Family", "get", "names", "register"]
+__all__ = ["FAMILIES", "Family", "get", "names", "register"]

@@ -1,4 +1,5 @@
-"""Accel-NASBench: the MnasNet / EfficientNet-B0 block space of ``afzalxo/Accel-NASBench`` (FAMILIES.md §8).
+"""Accel-NASBench: the MnasNet / EfficientNet-B0 block space of Accel-NASBench
+(https://github.com/afzalxo/Accel-NASBench).
 
 Seven MBConv blocks on EfficientNet-B0's channel plan, each with an expand ratio e in {1, 4, 6}, a
 kernel k in {3, 5}, a layer count l (1..3; 1..4 for block 5) and a squeeze-excite flag. Swish (SiLU)

@@ -1,9 +1,5 @@
-"""The family contract and registry.
-
-A family is a design space: an immutable, hashable, canonical spec type with a string form, a
-PyTorch network builder, a fast graph builder that gives the same :class:`ComputeGraph` as converting
-that network, uniform sampling and one-step mutation.
-"""
+"""The family contract (:class:`Family`: a design space with specs, networks, graphs, sampling and
+mutation) and the registry of families (:data:`FAMILIES`)."""
 
 from __future__ import annotations
 
@@ -13,11 +9,27 @@ from typing import Any, Iterator
 
 from ..errors import SpecError
 from ..graph import ComputeGraph
-
-_FAMILIES: dict[str, "Family"] = {}
+from ..registry import Registry
 
 
 class Family(ABC):
+    """A design space of networks: the contract every family implements.
+
+    A *spec* names one network of the space. It is immutable and hashable, and has a canonical
+    string form: ``parse(format(spec)) == spec``. For every spec, a family gives
+
+    * :meth:`build`: a trainable ``torch.nn.Module`` taking a (B, C, H, W) batch, with
+      (C, H, W) = :meth:`input_shape`;
+    * :meth:`to_graph`: the network's :class:`ComputeGraph`, built from the spec without creating any
+      weights, and equal (isomorphic with equal node features, hence equal FLOPs in multiply-adds and
+      equal parameter counts) to ``from_torch(build(spec), input_shape(spec))``;
+    * :meth:`sample`: a random valid spec (uniform over the space unless the family documents its
+      own sampler), and :meth:`mutate`: one natural edit, always valid and never the same spec;
+    * :meth:`enumerate`, where the space is small enough to list.
+
+    A family module registers an instance of each of its families under its :attr:`name` with
+    :func:`register`; :func:`get` finds it by name.
+    """
     #: registry name, e.g. ``"nb201"``
     name: str = ""
     #: number of distinct networks in the space, where known
@@ -41,7 +53,7 @@ class Family(ABC):
 
     @abstractmethod
     def sample(self, rng: random.Random) -> Any:
-        """A spec drawn uniformly from the valid space."""
+        """A random valid spec: uniform over the space unless the family documents its own sampler."""
 
     @abstractmethod
     def mutate(self, spec: Any, rng: random.Random) -> Any:
@@ -59,24 +71,25 @@ class Family(ABC):
         return f"<family {self.name}>"
 
 
-def register(family: Family) -> Family:
-    _FAMILIES[family.name] = family
-    return family
-
-
 def _load_all() -> None:
     from . import catalogue  # noqa: F401  (imports every family module, which registers itself)
 
 
+#: every family by name: each family module registers its instance when imported, and the first
+#: lookup imports them all
+FAMILIES: Registry[Family] = Registry("family", populate=_load_all, error=SpecError, sorted_names=True)
+
+
+def register(family: Family) -> Family:
+    """Add ``family`` to :data:`FAMILIES` under its ``name`` (each family module calls this); returns it."""
+    return FAMILIES.register(family.name, family)
+
+
 def get(name: str) -> Family:
-    """The family registered as ``name``."""
-    _load_all()
-    try:
-        return _FAMILIES[name]
-    except KeyError:
-        raise SpecError(f"unknown family {name!r}; known: {', '.join(names())}") from None
+    """The family registered as ``name``; a :class:`SpecError` listing the known names otherwise."""
+    return FAMILIES.get(name)
 
 
 def names() -> list[str]:
-    _load_all()
-    return sorted(_FAMILIES)
+    """Every registered family name, sorted."""
+    return FAMILIES.names()

@@ -18,6 +18,7 @@ from torch import nn
 
 from ..errors import SpecError
 from ..graph import ComputeGraph, GraphBuilder, Tensor
+from ..graph.compute_graph import pair
 from ..graph.modules import Zero
 
 
@@ -94,10 +95,6 @@ Layer = Union[Conv, BN, Act, Pool, ZeroOp, ShiftPad, GlobalPool, Linear, Dag]
 _ACTS = {"relu": nn.ReLU, "relu6": nn.ReLU6}
 
 
-def _pair(v) -> tuple[int, int]:
-    return (v, v) if isinstance(v, int) else tuple(v)
-
-
 # -------------------------------------------------------------------- channel bookkeeping
 def out_channels(layers: Sequence[Layer], c: int) -> int:
     """Channels after ``layers`` applied to a ``c``-channel input."""
@@ -165,8 +162,8 @@ def module(layers: Sequence[Layer], c_in: int) -> nn.Module:
     c = c_in
     for layer in layers:
         if isinstance(layer, Conv):
-            k = _pair(layer.kernel)
-            mods.append(nn.Conv2d(c, layer.c_out, k, _pair(layer.stride), (k[0] // 2, k[1] // 2),
+            k = pair(layer.kernel)
+            mods.append(nn.Conv2d(c, layer.c_out, k, pair(layer.stride), (k[0] // 2, k[1] // 2),
                                   groups=c if layer.depthwise else 1, bias=layer.bias))
         elif isinstance(layer, BN):
             mods.append(nn.BatchNorm2d(c))

@@ -16,8 +16,9 @@ import functools
 import hashlib
 import random
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterable, Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -26,8 +27,9 @@ from ..graph import ComputeGraph, GraphBuilder, Tensor
 from .base import Family, register
 from .layers import ConvBNReLU, add_all, conv_bn_relu
 
-#: interior ops in NB-101's label order (the labels 0, 1, 2 its hash uses)
+#: interior ops in NB-101's label order (the labels 0, 1, 2 its hash uses; input -1, output -2)
 OPS = ("conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3")
+INPUT_LABEL, OUTPUT_LABEL = -1, -2
 MAX_VERTICES = 7
 MAX_EDGES = 9
 #: unique cells per vertex count (2..7), as counted by NB-101's generator; 423,624 in all
@@ -119,20 +121,30 @@ def _canonical(matrix, ops) -> tuple[Matrix, tuple[str, ...], int]:
     return (*_cell_from_code(len(m), *min(codes)), len(codes))
 
 
+def module_hashes(matrix, labellings: Iterable[Sequence[int]]) -> list[str]:
+    """NB-101's module hash (``nasbench.lib.graph_util.hash_module``: 32 hex characters, invariant to
+    vertex order) of the 0/1 adjacency ``matrix``, taken as given, under each labelling (per vertex:
+    -1 input, -2 output, else the op's index in :data:`OPS`). The one implementation of the hash;
+    degrees and labels must print as plain ints, as in the official string formats."""
+    adjacency = np.asarray(matrix) != 0
+    n = len(adjacency)
+    in_degrees, out_degrees = adjacency.sum(0).tolist(), adjacency.sum(1).tolist()
+    preds = [np.flatnonzero(adjacency[:, v]).tolist() for v in range(n)]
+    succs = [np.flatnonzero(adjacency[v]).tolist() for v in range(n)]
+    keys = []
+    for labels in labellings:
+        h = [_md5(str((out_degrees[v], in_degrees[v], int(labels[v])))) for v in range(n)]
+        for _ in range(n):
+            h = [_md5("".join(sorted(map(h.__getitem__, preds[v]))) + "|"
+                      + "".join(sorted(map(h.__getitem__, succs[v]))) + "|" + h[v]) for v in range(n)]
+        keys.append(_md5(str(sorted(h))))
+    return keys
+
+
 def nb101_hash(matrix: Sequence[Sequence], ops: Sequence[str]) -> str:
-    """NB-101's module hash (``nasbench.lib.graph_util.hash_module``) of the pruned cell: the key of
-    NB-101's data files. Invariant to vertex order; ``SpecError`` for an invalid cell."""
+    """NB-101's module hash of the pruned cell (the key of NB-101's data files); ``SpecError`` if invalid."""
     m, ops = _prune(*_check_cell(matrix, ops))
-    n = len(m)
-    labels = [-1] + [OPS.index(op) for op in ops[1:-1]] + [-2]
-    outs = [sum(row) for row in m]
-    ins = [sum(m[i][j] for i in range(n)) for j in range(n)]
-    hashes = [_md5(str((outs[v], ins[v], labels[v]))) for v in range(n)]
-    for _ in range(n):
-        hashes = [_md5("".join(sorted(hashes[w] for w in range(n) if m[w][v])) + "|"
-                       + "".join(sorted(hashes[w] for w in range(n) if m[v][w])) + "|" + hashes[v])
-                  for v in range(n)]
-    return _md5(str(sorted(hashes)))
+    return module_hashes(m, [[INPUT_LABEL, *(OPS.index(op) for op in ops[1:-1]), OUTPUT_LABEL]])[0]
 
 
 def _md5(text: str) -> str:

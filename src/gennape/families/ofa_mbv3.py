@@ -1,4 +1,5 @@
-"""OFA-MobileNetV3: sub-networks of MIT's ``ofa_mbv3_d234_e346_k357`` supernet (FAMILIES.md §5.1).
+"""OFA-MobileNetV3: sub-networks of the ``ofa_mbv3_d234_e346_k357`` supernet of Once-for-All (Cai et al.,
+ICLR 2020, https://github.com/mit-han-lab/once-for-all).
 
 OFA encodes a sub-network with 20 block slots (5 stages x 4): ``ks[20]``, ``e[20]``, ``d[5]``; stage s
 runs its first ``d[s]`` slots. A spec keeps only the active blocks, so encodings that differ in unused

@@ -1,4 +1,5 @@
-"""OFA-ProxylessNAS: sub-networks of MIT's ``ofa_proxyless_d234_e346_k357_w1.3`` supernet (FAMILIES.md §5.2).
+"""OFA-ProxylessNAS: sub-networks of the ``ofa_proxyless_d234_e346_k357_w1.3`` supernet of Once-for-All
+(Cai et al., ICLR 2020, https://github.com/mit-han-lab/once-for-all).
 
 Like OFA-MobileNetV3 (:mod:`.ofa_mbv3`), plus a sixth stage of exactly one block whose kernel and
 expand ratio are still elastic; ReLU6 everywhere, no squeeze-excite, width 1.3. Canonical string::

@@ -1,4 +1,5 @@
-"""OFA-ResNet50: sub-networks of MIT's ``ofa_resnet50`` supernet (FAMILIES.md §5.3).
+"""OFA-ResNet50: sub-networks of the ``ofa_resnet50`` supernet of Once-for-All (Cai et al., ICLR 2020,
+https://github.com/mit-han-lab/once-for-all).
 
 OFA encodes a sub-network as ``d[5]`` (stem depth 0 or 2, then 0..2 extra blocks per stage),
 ``e[18]`` (bottleneck expand ratio per block slot; slots per stage 4, 4, 6, 4) and ``w[6]`` (indices

@@ -1,14 +1,10 @@
 """The computation graph (CG): atomic ops as nodes, data flow as directed edges.
 
-Per-node features are stored column-wise in numpy arrays, nodes always in topological order:
-
-* ``op_ids``: index into :data:`gennape.graph.ops.OPS`; ``oov_names`` keeps the original name of
-  out-of-vocabulary nodes;
-* ``shapes``: ``(H_in, W_in, C_in, H_out, W_out, C_out)``. A tensor of shape (C, H, W) without the
-  batch is (H, W, C); a token tensor (N, D) is (N, 1, D); a vector (D,) is (1, 1, D). Multi-input
-  ops record their first operand (commutative ops: the largest);
-* ``kernels`` (kh, kw), ``strides`` (sh, sw), ``dilations``, ``groups``, ``bias`` (weighted ops and pools);
-* ``macs`` and ``param_counts``: the node's cost (see :mod:`gennape.graph.cost` for the convention).
+:class:`ComputeGraph` holds a graph (its node columns and their units are described there),
+:class:`GraphBuilder` is the one way every route (PyTorch, ONNX, family specs) builds one, and
+:func:`save_graphs` / :func:`load_graphs` are its file format. They stay one module, over 400 lines,
+because all three share the private column layout (``_NODE_ARRAYS``, ``_DTYPES``) and the builder's
+shape rules must stay next to the features they fill in.
 """
 
 from __future__ import annotations
@@ -16,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import numbers
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -39,6 +36,29 @@ _DTYPES = {"op_ids": np.int16, "shapes": np.int32, "kernels": np.int16, "strides
 
 @dataclass(eq=False)
 class ComputeGraph:
+    """A network's computation graph: one node per atomic op, one directed edge per data flow.
+
+    Nodes are stored in topological order (every edge runs from a lower to a higher index; the
+    constructor reorders them if needed) and their features column-wise, one row per node:
+
+    * ``op_ids`` (N,) int16: index into :data:`gennape.graph.ops.OPS`; an out-of-vocabulary node has
+      the ``oov`` id and ``oov_names`` (node index -> name) keeps its original op name;
+    * ``shapes`` (N, 6) int32: ``(H_in, W_in, C_in, H_out, W_out, C_out)`` of the node's input and
+      output tensors without the batch: a (C, H, W) feature map is (H, W, C), a token tensor (N, D) is
+      (N, 1, D), a vector (D,) is (1, 1, D) (see :func:`hwc`). Multi-input ops record their first
+      operand (commutative ops: the largest);
+    * ``kernels`` and ``strides`` (N, 2) int16: (kh, kw) and (sh, sw) of convolutions and pools
+      ((0, 0) and (1, 1) where they do not apply); ``dilations`` (N,) int16; ``groups`` (N,) int32;
+      ``bias`` (N,) bool, whether a weighted op has a bias;
+    * ``macs`` (N,) int64: the node's multiply-accumulates (MACs): non-zero only for convolutions,
+      linear layers and matrix products; one MAC counts as one FLOP (see :mod:`gennape.graph.cost`);
+    * ``param_counts`` (N,) int64: the node's trainable parameters (weights, biases, affine scale and
+      shift of normalisation layers; running statistics are not parameters).
+
+    ``edges`` (E, 2) int32: (source, destination) node indices. :attr:`flops` (total MACs) and
+    :attr:`params` (total parameter count) sum the cost columns. Two graphs compare equal when they
+    are isomorphic with equal node features (:meth:`canonical_form`); ``name`` is only a label.
+    """
     op_ids: np.ndarray
     shapes: np.ndarray
     kernels: np.ndarray
@@ -384,9 +404,9 @@ class GraphBuilder:
              padding: int | tuple[int, int] | None = None, dilation: int = 1, groups: int = 1,
              bias: bool = False) -> Tensor:
         c_in, h, w = x.shape
-        kh, kw = _pair(kernel)
-        sh, sw = _pair(stride)
-        ph, pw = _pair(padding) if padding is not None else (dilation * (kh // 2), dilation * (kw // 2))
+        kh, kw = pair(kernel)
+        sh, sw = pair(stride)
+        ph, pw = pair(padding) if padding is not None else (dilation * (kh // 2), dilation * (kw // 2))
         ho = (h + 2 * ph - dilation * (kh - 1) - 1) // sh + 1
         wo = (w + 2 * pw - dilation * (kw - 1) - 1) // sw + 1
         if c_in % groups or c_out % groups or ho < 1 or wo < 1:
@@ -467,8 +487,12 @@ def conv_op_name(c_in: int, groups: int) -> str:
     return "depthwise" if groups == c_in else "group_conv"
 
 
-def _pair(v) -> tuple[int, int]:
-    return (int(v), int(v)) if isinstance(v, (int, np.integer)) else (int(v[0]), int(v[1]))
+def pair(v) -> tuple[int, int]:
+    """A kernel, stride, padding or dilation argument as ``(h, w)`` ints, read as PyTorch reads it:
+    an integer is used for both, a one-entry sequence likewise, a longer one gives its first two."""
+    if isinstance(v, numbers.Integral):
+        return int(v), int(v)
+    return (int(v[0]), int(v[0])) if len(v) == 1 else (int(v[0]), int(v[1]))
 
 
 def _compatible(produced: tuple, consumed: tuple) -> bool:

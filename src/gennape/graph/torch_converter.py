@@ -7,11 +7,14 @@ control flow on traced values) fall back to ``torch.export``, whose ATen graph a
 shapes; ATen ops are named like their ``torch.nn.functional`` counterparts, so one table maps both
 captures onto the op vocabulary, through the same :class:`GraphBuilder` methods the families use.
 
-Conventions (see the project brief): ops that move no data (dropout, reshapes, slicing, casts) get no
-node; element-wise ops with a scalar or constant operand get no node unless the operand is a
-trainable parameter, which the node then carries; global average pooling is ``mean``;
-``x * sigmoid(x)`` is one ``swish`` node; matrix products are ``matmul`` nodes and
+Conventions (shared by every route, see :mod:`.compute_graph`): ops that move no data (dropout,
+reshapes, slicing, casts) get no node; element-wise ops with a scalar or constant operand get no node
+unless the operand is a trainable parameter, which the node then carries; global average pooling is
+``mean``; ``x * sigmoid(x)`` is one ``swish`` node; matrix products are ``matmul`` nodes and
 ``scaled_dot_product_attention`` is matmul -> softmax -> matmul.
+
+The module stays one file, over 400 lines, because both captures (fx and ``torch.export``) share the
+converter and its two op tables (``MODULES``, ``FUNCTIONS``), which only make sense together.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from torch._subclasses.fake_tensor import FakeTensorMode
 
 from ..errors import ConversionError, GennapeError, UnsupportedOpError
 from . import cost
-from .compute_graph import ComputeGraph, GraphBuilder, Tensor, conv_op_name
+from .compute_graph import ComputeGraph, GraphBuilder, Tensor, conv_op_name, pair
 from .modules import Zero
 from .ops import op_index
 
@@ -335,12 +338,6 @@ def _arg(args, kwargs, i: int, key: str, default=None):
     return kwargs.get(key, default)
 
 
-def _pair(v) -> tuple[int, int]:
-    if isinstance(v, numbers.Integral):
-        return int(v), int(v)
-    return (int(v[0]), int(v[0])) if len(v) == 1 else (int(v[0]), int(v[1]))
-
-
 def _passthrough(x: Tensor, out) -> Tensor | tuple:
     """A data-movement op: no node; its result is its input's data in a new shape."""
     if isinstance(out, (tuple, list)):
@@ -351,10 +348,10 @@ def _passthrough(x: Tensor, out) -> Tensor | tuple:
 # -- emitters: the node each kind of op becomes, whichever capture found it
 def _conv(conv: _Converter, x: Tensor, c_out: int, kernel, stride, dilation, groups: int, bias: bool, out):
     c_in, out_shape = x.shape[0], _strip(out)
-    k = _pair(kernel)
+    k = pair(kernel)
     macs, params = cost.conv_cost(c_in, c_out, k, groups, out_shape[1:], bias)
-    return conv.node(conv_op_name(c_in, groups), [x], out_shape, kernel=k, stride=_pair(stride),
-                     dilation=_pair(dilation)[0], groups=groups, bias=bias, macs=macs, params=params)
+    return conv.node(conv_op_name(c_in, groups), [x], out_shape, kernel=k, stride=pair(stride),
+                     dilation=pair(dilation)[0], groups=groups, bias=bias, macs=macs, params=params)
 
 
 def _linear(conv: _Converter, x: Tensor, out_features: int, bias: bool, out):
@@ -364,7 +361,7 @@ def _linear(conv: _Converter, x: Tensor, out_features: int, bias: bool, out):
 
 
 def _pool(conv: _Converter, kind: str, x: Tensor, kernel, stride, out):
-    return conv.node(kind, [x], _strip(out), kernel=_pair(kernel), stride=_pair(stride or kernel))
+    return conv.node(kind, [x], _strip(out), kernel=pair(kernel), stride=pair(stride or kernel))
 
 
 def _adaptive_avg_pool(conv: _Converter, x: Tensor, out):

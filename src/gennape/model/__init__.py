@@ -4,12 +4,14 @@ contrastive loss, fuzzy C-means, prediction heads and the FLOPs-aware label tran
 from .contrastive import ProjectionHead, soft_contrastive_loss
 from .encoder import GraphEncoder, NodeEmbedding, mask_ops, op_keep
 from .fcm import FuzzyCMeans
+from .gnn_regressor import GNNRegressor
 from .features import FEATURE_VERSION, NUM_ATTRIBUTES, graph_to_data, graphs_to_batch, node_features
 from .heads import MembershipWeightedHeads, MLPHead, PairwiseHead
 from .label_transform import FlopsAwareTransform
+from .readout import head_inputs, log10_gflops
 from .spectral import laplacian_spectra, laplacian_spectrum
 
-__all__ = ["FEATURE_VERSION", "NUM_ATTRIBUTES", "FlopsAwareTransform", "FuzzyCMeans", "GraphEncoder",
+__all__ = ["FEATURE_VERSION", "NUM_ATTRIBUTES", "FlopsAwareTransform", "FuzzyCMeans", "GNNRegressor", "GraphEncoder",
            "MLPHead", "MembershipWeightedHeads", "NodeEmbedding", "PairwiseHead", "ProjectionHead",
-           "graph_to_data", "graphs_to_batch", "laplacian_spectra", "laplacian_spectrum", "mask_ops", "node_features",
+           "graph_to_data", "graphs_to_batch", "head_inputs", "log10_gflops", "laplacian_spectra", "laplacian_spectrum", "mask_ops", "node_features",
            "op_keep", "soft_contrastive_loss"]

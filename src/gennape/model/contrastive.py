@@ -1,5 +1,10 @@
 """GENNAPE's soft-positive contrastive loss (Eq. 1) and its projection head.
 
+References: GENNAPE (Mills et al., AAAI 2023, https://arxiv.org/abs/2211.17226), whose loss builds on
+the spectral-distance soft positives of Han et al., "A General-Purpose Transferable Predictor for
+Neural Architecture Search", SDM 2023 (https://arxiv.org/abs/2302.10835); the projection head is
+SimCLR's (Chen et al., ICML 2020, https://arxiv.org/abs/2002.05709).
+
 A batch of N graphs is encoded twice with different dropout masks (SimCSE-style views), giving 2N
 embeddings; the projection head maps each onto the unit sphere. For every anchor i, the loss is the
 cross-entropy between a target distribution alpha^(i) over the other 2N - 1 items and the softmax of
@@ -26,7 +31,12 @@ from ..errors import GennapeError
 
 
 class ProjectionHead(nn.Module):
-    """Embedding (dim) -> unit vector (out_dim): Linear, ReLU, Linear, L2 normalisation."""
+    r"""Embedding (dim) -> unit vector (out_dim), SimCLR's projection head
+    (https://arxiv.org/abs/2002.05709):
+
+    .. math::
+        z = \frac{g(h)}{\lVert g(h) \rVert_2}, \qquad g(h) = W_2\,\mathrm{ReLU}(W_1 h + b_1) + b_2
+    """
 
     def __init__(self, dim: int = 32, out_dim: int = 32):
         super().__init__()
@@ -38,8 +48,17 @@ class ProjectionHead(nn.Module):
 
 def soft_contrastive_loss(z1: torch.Tensor, z2: torch.Tensor, spectra: torch.Tensor, tau: float = 0.1,
                           temperature: float = 0.05) -> torch.Tensor:
-    """Eq. 1 for two views ``z1``, ``z2`` (N, p) of N graphs whose Laplacian spectra are ``spectra``
-    (N, q). The views should be unit vectors (see :class:`ProjectionHead`). Returns a scalar."""
+    r"""GENNAPE's Eq. 1 for two views ``z1``, ``z2`` (N, p) of N graphs whose Laplacian spectra are
+    ``spectra`` (N, q). With :math:`z_1 \ldots z_{2N}` both views stacked and :math:`\sigma(i, l)` the
+    Euclidean distance between the spectra of items i and l:
+
+    .. math::
+        \mathcal{L} = -\frac{1}{2N} \sum_{i=1}^{2N} \sum_{l \ne i} \alpha^{(i)}_l
+        \log \frac{e^{z_i \cdot z_l / \tau}}{\sum_{r \ne i} e^{z_i \cdot z_r / \tau}}, \qquad
+        \alpha^{(i)}_l = \frac{e^{-\sigma(i, l) / T}}{\sum_{r \ne i} e^{-\sigma(i, r) / T}}
+
+    ``tau`` is :math:`\tau`, ``temperature`` is :math:`T`. The views should be unit vectors (see
+    :class:`ProjectionHead`). Returns a scalar."""
     if z1.shape != z2.shape or z1.dim() != 2 or spectra.dim() != 2 or len(spectra) != len(z1):
         raise GennapeError(f"soft_contrastive_loss needs two (N, p) views and (N, q) spectra; got "
                            f"{tuple(z1.shape)}, {tuple(z2.shape)}, {tuple(spectra.shape)}")

@@ -1,5 +1,9 @@
 """The graph encoder: node embedding, a k-GNN stack and mean pooling -> one vector per graph.
 
+References: GENNAPE (Mills et al., AAAI 2023, https://arxiv.org/abs/2211.17226); k-GNN / GraphConv
+(Morris et al., "Weisfeiler and Leman Go Neural: Higher-order Graph Neural Networks", AAAI 2019,
+https://arxiv.org/abs/1810.02244), as PyTorch Geometric's ``GraphConv`` implements it.
+
 As in GENNAPE's code: node vector = [op embedding | Linear(attribute features)], then ``num_layers``
 ``GraphConv`` layers (Morris et al.'s k-GNN: x_i' = W1 x_i + W2 sum_{j -> i} x_j, messages along the
 data flow only) each followed by tanh, then the mean over nodes. The paper's code uses 6 layers of
@@ -40,9 +44,14 @@ NODE_FEATURES = {
 
 
 class NodeEmbedding(nn.Module):
-    """(op ids, attribute features) -> ``dim``-wide node vectors: ``op_dim`` columns (default half)
+    r"""(op ids, attribute features) -> ``dim``-wide node vectors: ``op_dim`` columns (default half)
     from the op embedding table, the rest from a linear map of the attribute columns that
-    ``features`` (a key of :data:`NODE_FEATURES`) selects."""
+    ``features`` (a key of :data:`NODE_FEATURES`) selects:
+
+    .. math::
+        h_i^{(0)} = \big[\, k_i E_{\mathrm{op}(i)} \;\Vert\; W a_i + b \,\big]
+
+    with :math:`k_i` the optional op-dropout mask (1 when absent)."""
 
     def __init__(self, dim: int = 32, op_dim: int | None = None, features: str = "attributes"):
         super().__init__()
@@ -81,7 +90,17 @@ def op_keep(batch: Batch) -> torch.Tensor | None:
 
 
 class GraphEncoder(nn.Module):
-    """Computation graphs -> ``dim``-dimensional embeddings (k-GNN, tanh, mean pooling)."""
+    r"""Computation graphs -> ``dim``-dimensional embeddings: ``num_layers`` k-GNN layers
+    (``GraphConv``, Morris et al., AAAI 2019, https://arxiv.org/abs/1810.02244) with tanh, then the
+    mean over nodes, as in GENNAPE (https://arxiv.org/abs/2211.17226):
+
+    .. math::
+        h_i^{(t+1)} = \tanh\Big(W_1^{(t)} h_i^{(t)} + W_2^{(t)} \sum_{j \to i} h_j^{(t)} + b^{(t)}\Big),
+        \qquad e = \frac{1}{|V|} \sum_{i \in V} h_i^{(L)}
+
+    where :math:`j \to i` runs over the data-flow edges into node i (no reverse edges, no self-loops)
+    and :math:`h^{(0)}` is :class:`NodeEmbedding`'s output. Dropout (rate ``dropout``) follows the
+    node embedding and every layer."""
 
     def __init__(self, dim: int = 32, num_layers: int = 6, op_dim: int | None = None, dropout: float = 0.0,
                  features: str = "attributes"):

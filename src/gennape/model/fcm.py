@@ -1,4 +1,9 @@
-"""Fuzzy C-means clustering (Bezdek et al. 1984), as GENNAPE uses it to weight its MLP heads.
+"""Fuzzy C-means clustering, as GENNAPE uses it to weight its MLP heads.
+
+References: J. C. Bezdek, "Pattern Recognition with Fuzzy Objective Function Algorithms", Plenum 1981
+(https://doi.org/10.1007/978-1-4757-0450-1); Bezdek, Ehrlich and Full, "FCM: The fuzzy c-means
+clustering algorithm", Computers & Geosciences 1984 (https://doi.org/10.1016/0098-3004(84)90020-7);
+the equation numbers below are GENNAPE's (Mills et al., AAAI 2023, https://arxiv.org/abs/2211.17226).
 
 Memberships (Eq. 2):  U_ik = 1 / sum_j (d_ik^2 / d_ij^2)^(1 / (m - 1)),  d_ik = ||x_i - v_k||
 Centres (Eq. 3):      v_k = sum_i U_ik^m x_i / sum_i U_ik^m
@@ -19,6 +24,19 @@ _TINY = 1e-300
 
 
 class FuzzyCMeans:
+    r"""Fuzzy c-means (Bezdek 1981): ``n_clusters`` centres and soft memberships of points to them.
+
+    .. math::
+        U_{ik} = \Big(\sum_{j=1}^{C} (d_{ik} / d_{ij})^{2/(m-1)}\Big)^{-1}, \qquad
+        v_k = \frac{\sum_i U_{ik}^m x_i}{\sum_i U_{ik}^m}, \qquad d_{ik} = \lVert x_i - v_k \rVert_2
+
+    :meth:`fit` starts from ``n_clusters`` distinct rows of X drawn with ``seed`` and alternates the
+    two updates until no membership moves by more than ``tol`` (or ``max_iter`` iterations); ``m`` > 1
+    is the fuzzifier. Fitted attributes: ``centers_`` (C, d), ``memberships_`` (N, C) of the training
+    points (rows sum to 1) and ``n_iter_``. Points are rows of a float array in any units (GENNAPE
+    clusters graph embeddings).
+    """
+
     def __init__(self, n_clusters: int, m: float = 2.0, tol: float = 1e-9, max_iter: int = 1000,
                  seed: int = 0):
         if n_clusters < 1:

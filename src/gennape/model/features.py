@@ -2,8 +2,9 @@
 
 Every node gets an **op id** (its index in :data:`gennape.graph.ops.OPS`, looked up in an embedding
 table by the encoder) and a vector of :data:`NUM_ATTRIBUTES` **attribute features**. GENNAPE's
-features (op one-hot, input/output H, W, C divided by 256/512, kernel size and bias of weighted ops)
-are kept; the rest are added so that networks unlike the training family are still described:
+features (Mills et al., AAAI 2023, https://arxiv.org/abs/2211.17226: op one-hot, input/output H, W,
+C divided by 256/512, kernel size and bias of weighted ops) are kept; the rest are added so that
+networks unlike the training family are still described:
 an op whose embedding never trained (hardswish, layernorm, an out-of-vocabulary op) still has its
 coarse class, shapes and cost.
 

@@ -1,6 +1,10 @@
 """Prediction heads on graph embeddings: one MLP, GENNAPE's membership-weighted MLP ensemble, and a
 pairwise "which network is better" classifier.
 
+References: GENNAPE (Mills et al., AAAI 2023, https://arxiv.org/abs/2211.17226) for MLP-E; the
+pairwise head is RankNet's model (Burges et al., "Learning to Rank using Gradient Descent", ICML 2005,
+https://doi.org/10.1145/1102351.1102363).
+
 * :class:`MLPHead`: h -> scalar.
 * :class:`MembershipWeightedHeads` (MLP-E, Sec. 5.1): y = sum_j U_ij f_j(h_i) with fuzzy C-means
   memberships U (rows summing to 1), so the gradient reaching head j is scaled by U_ij.
@@ -36,7 +40,13 @@ class MLPHead(nn.Module):
 
 
 class MembershipWeightedHeads(nn.Module):
-    """C MLP heads mixed by memberships: (h (B, in_dim), U (B, C)) -> (B,)."""
+    r"""C MLP heads mixed by memberships: (h (B, in_dim), U (B, C)) -> (B,). GENNAPE's MLP-E
+    (https://arxiv.org/abs/2211.17226):
+
+    .. math::
+        \hat y_i = \sum_{j=1}^{C} U_{ij} f_j(h_i)
+
+    with :math:`f_j` an :class:`MLPHead` and U fuzzy c-means memberships (rows summing to 1)."""
 
     def __init__(self, in_dim: int = 32, n_heads: int = 4, hidden: int = 32, num_layers: int = 2,
                  dropout: float = 0.0):
@@ -52,7 +62,11 @@ class MembershipWeightedHeads(nn.Module):
 
 
 class PairwiseHead(nn.Module):
-    """P(graph a is better than graph b) from their embeddings, through a per-graph score g.
+    r"""P(graph a is better than graph b) from their embeddings, through a per-graph score g
+    (RankNet, Burges et al., ICML 2005, https://doi.org/10.1145/1102351.1102363):
+
+    .. math::
+        P(a \succ b) = \sigma\big(g(h_a) - g(h_b)\big)
 
     ``n_heads = 1``: g is one :class:`MLPHead`; ``n_heads > 1``: g is :class:`MembershipWeightedHeads`
     and every call needs the graphs' fuzzy memberships.

@@ -1,4 +1,5 @@
-"""GENNAPE's FLOPs-aware label transform (Eq. 5).
+"""GENNAPE's FLOPs-aware label transform (Eq. 5 of GENNAPE: Mills et al., "Towards Generalized Neural
+Architecture Performance Estimators", AAAI 2023, https://arxiv.org/abs/2211.17226).
 
     y = (A / (log10(F + 1) + 1) - mu) / s        A = accuracy, F = GFLOPs (MACs / 1e9)
     A = (y s + mu) (log10(F + 1) + 1)            (inverse)
@@ -23,6 +24,16 @@ def _flops_divisor(flops: np.ndarray) -> np.ndarray:
 
 
 class FlopsAwareTransform:
+    r"""Accuracy (percent) and FLOPs (multiply-adds, MACs) -> standardised regression label, and back.
+
+    .. math::
+        y = \frac{A / (\log_{10}(F + 1) + 1) - \mu}{s}, \qquad F = \text{MACs} / 10^9
+
+    :meth:`fit` sets ``mean_`` (:math:`\mu`) and ``std_`` (:math:`s`, the population standard
+    deviation) of :math:`A / (\log_{10}(F + 1) + 1)` over one training family; :meth:`transform` and
+    :meth:`inverse` apply them unchanged to any family. FLOPs must be finite and non-negative.
+    """
+
     def fit(self, acc_percent: np.ndarray, flops: np.ndarray) -> "FlopsAwareTransform":
         """Set ``mean_`` and ``std_`` from accuracies (percent) and FLOPs (MACs) of the training family."""
         scaled = _check(acc_percent, flops) / _flops_divisor(flops)

@@ -1,5 +1,9 @@
 """Laplacian spectra of computation graphs: the topology signature of the contrastive loss.
 
+References: GENNAPE (Mills et al., AAAI 2023, https://arxiv.org/abs/2211.17226) and Han et al.,
+SDM 2023 (https://arxiv.org/abs/2302.10835) for its use; F. Chung, "Spectral Graph Theory", AMS 1997,
+for the normalised Laplacian.
+
 GENNAPE compares graphs by the Euclidean distance between the q = 21 smallest eigenvalues of the
 normalised Laplacian L = I - D^-1/2 A D^-1/2 of the *undirected* graph (edge directions and node
 features are ignored). Eigenvalues lie in [0, 2], ascending.
