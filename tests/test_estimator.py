@@ -20,12 +20,12 @@ from gennape.estimator import (
     GNNMember,
     PairwiseMember,
     RegressionMember,
-    _normalised_ranks,
     head_inputs,
     log10_gflops,
     member_from_spec,
+    normalised_ranks,
 )
-from gennape.metrics import kendall_tau
+from gennape.evaluation.metrics import kendall_tau
 from gennape.model import FlopsAwareTransform, FuzzyCMeans, GraphEncoder
 
 torch.set_num_threads(1)
@@ -98,11 +98,11 @@ def test_rank_scale_ranks_within_one_call(est, graphs):
 
 
 def test_normalised_ranks_share_ties():
-    assert _normalised_ranks(np.array([3.0, 1.0, 3.0, 2.0])) == pytest.approx(np.array([3.5, 1, 3.5, 2]) / 4 - 0.125)
+    assert normalised_ranks(np.array([3.0, 1.0, 3.0, 2.0])) == pytest.approx(np.array([3.5, 1, 3.5, 2]) / 4 - 0.125)
 
 
 def test_ensemble_is_weighted_mean_of_member_scores_on_the_common_scale(est, graphs):
-    est = Estimator(est.encoder, est.fcm, est.transform, est.accuracy_stats, est.members, est.scales,
+    est = Estimator(est.encoder, est.fcm, est.transform, est.accuracy_stats, est.members, scales=est.scales,
                     weights={"cl_t": 3.0, "flops": 1.0}, common_scale="nb101")
     scores = est.member_scores(graphs, ["cl_t", "flops"])
     expected = 0.75 * est.standardise("cl_t", scores["cl_t"]) + 0.25 * est.standardise("flops", scores["flops"])
@@ -149,11 +149,11 @@ def test_flops_centring_reads_each_call_at_the_centre_median(est, graphs):
 
 
 def test_flops_centring_shifts_a_whole_call_alike_however_it_is_chunked(est, graphs, monkeypatch):
-    import gennape.estimator as estimator_module
+    import gennape.estimator.scoring as scoring
 
     c = centred(est, -1.0)
     whole = c.predict(graphs, member="cl_fcm_t")
-    monkeypatch.setattr(estimator_module, "MAX_CHUNK_NODES", 50)
+    monkeypatch.setattr(scoring, "MAX_CHUNK_NODES", 50)
     np.testing.assert_allclose(c.predict(graphs, member="cl_fcm_t"), whole, rtol=1e-6)
 
 
@@ -265,8 +265,8 @@ def test_shipped_weights_still_predict_nb101_validation_cells():
     import gennape
     from gennape import families
     from gennape.data import load
-    from gennape.metrics import mae, spearman
-    from gennape.train import split_nb101
+    from gennape.evaluation.metrics import mae, spearman
+    from gennape.training import split_nb101
 
     records = load("nb101")
     est = gennape.load_pretrained()
@@ -281,7 +281,7 @@ def test_shipped_weights_still_predict_nb101_validation_cells():
 
 def test_recentring_moves_each_regressor_onto_the_mean_label_and_keeps_its_ranking(est, graphs):
     # labels far below NB-101's scale (a 45 % top-1 family): the shift must land exactly, FCM heads included
-    from gennape.train import recentre_output
+    from gennape.training import recentre_output
 
     tuned = copy.deepcopy(est)
     with torch.no_grad():

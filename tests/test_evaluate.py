@@ -10,10 +10,10 @@ import pytest
 import torch
 from random_graphs import random_networks
 
-from gennape import evaluate
+from gennape.evaluation import protocol as evaluate
 from gennape.errors import GennapeError
-from gennape.metrics import spearman, summary
-from gennape.train import TrainConfig, train_estimator
+from gennape.evaluation.metrics import spearman, summary
+from gennape.training import TrainConfig, train_estimator
 
 torch.set_num_threads(1)
 

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from gennape import metrics
+from gennape.evaluation import metrics
 from gennape.errors import GennapeError
 
 ACC = np.array([91.0, 93.5, 92.0, 94.0, 90.0, 92.5])

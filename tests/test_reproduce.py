@@ -11,6 +11,8 @@ import pytest
 import torch
 
 from gennape import reproduce as rp
+from gennape.evaluation import EVAL_SETS, load_sets
+from gennape.reproduce import runner
 from gennape.errors import GennapeError
 from gennape.estimator import Estimator
 
@@ -85,7 +87,7 @@ def test_rerun_skips_the_finished_seed(run, monkeypatch):
     def no_training(*args, **kwargs):
         raise AssertionError("a finished seed was trained again")
 
-    monkeypatch.setattr(rp, "train_estimator", no_training)
+    monkeypatch.setattr(runner, "train_estimator", no_training)
     again = rp.reproduce(root / "results", **kwargs)
     assert raw.read_text() == before
     assert again == agg
@@ -132,7 +134,7 @@ def test_comparison_of_two_presets_pairs_their_common_seeds(run, tmp_path):
     (tmp_path / "raw").mkdir()
     (tmp_path / "raw" / "seed0.json").write_text(json.dumps(variant))
     (tmp_path / "raw" / "seed_ensemble.json").write_text(json.dumps({"setup": {}}))  # not a seed: skipped
-    rp._write_comparison(root / "results", tmp_path)
+    runner._write_comparison(root / "results", tmp_path)
     text = (tmp_path / "comparison.md").read_text()
     assert "`node_features` 'attributes' -> 'gennape'" in text and "seed(s) 0" in text
     assert "`new_setting` absent -> 3" in text and "Different code digest" in text
@@ -144,19 +146,19 @@ def test_comparison_of_two_presets_pairs_their_common_seeds(run, tmp_path):
 def test_seed_ensemble_stage_evaluates_the_mean_of_the_seeds_and_resumes(run, tmp_path, monkeypatch):
     import shutil
 
-    from gennape.seed_ensemble import SeedEnsemble
-    from gennape.train import TrainConfig
+    from gennape.estimator import SeedEnsemble
+    from gennape.training import TrainConfig
 
     root, kwargs, agg = run
     runs = tmp_path / "runs"
     for seed in (0, 7):  # a second "seed": the same estimator under another name
         shutil.copytree(root / "runs" / "quick" / "nb101_seed0" / "estimator", runs / f"nb101_seed{seed}" / "estimator")
     result = json.loads((root / "results" / "raw" / "seed0.json").read_text())
-    sets = [rp.EVAL_SET_BY_KEY[k] for k in SETS]
-    data = rp.load_sets(sets, kwargs["max_records"])
+    sets = [EVAL_SETS.get(k) for k in SETS]
+    data = load_sets(sets, kwargs["max_records"])
     config = TrainConfig.preset("quick")
     setup = rp.settings(config, sets, 50, 1, kwargs["max_records"])
-    ens = rp._seed_ensemble_stage(tmp_path, runs, {0: result, 7: result}, agg, sets, data, setup, config, 50, 1)
+    ens = runner._seed_ensemble_stage(tmp_path, runs, {0: result, 7: result}, agg, sets, data, setup, config, 50, 1)
     assert isinstance(ens, SeedEnsemble) and len(ens.estimators) == 2
     raw = json.loads((tmp_path / "raw" / "seed_ensemble.json").read_text())
     assert raw["setup"]["seeds"] == [0, 7] and set(raw["sets"]) == set(SETS)
@@ -180,5 +182,5 @@ def test_seed_ensemble_stage_evaluates_the_mean_of_the_seeds_and_resumes(run, tm
         raise AssertionError("a finished fine-tuning seed was redone")
 
     monkeypatch.setattr(SeedEnsemble, "fine_tune", no_fine_tuning)
-    rp._seed_ensemble_stage(tmp_path, runs, {0: result, 7: result}, agg, sets, data, setup, config, 50, 1)
-    assert rp._seed_ensemble_stage(tmp_path, runs, {0: result}, agg, sets, data, setup, config, 50, 1) is None
+    runner._seed_ensemble_stage(tmp_path, runs, {0: result, 7: result}, agg, sets, data, setup, config, 50, 1)
+    assert runner._seed_ensemble_stage(tmp_path, runs, {0: result}, agg, sets, data, setup, config, 50, 1) is None

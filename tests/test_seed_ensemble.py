@@ -12,7 +12,7 @@ from test_estimator import make_estimator, odd_graphs
 
 import gennape
 from gennape.errors import GennapeError
-from gennape.seed_ensemble import INDEX_FILE, SeedEnsemble
+from gennape.estimator.seed_ensemble import INDEX_FILE, SeedEnsemble
 
 torch.set_num_threads(1)
 

@@ -16,15 +16,15 @@ from gennape.estimator import ENSEMBLE, Estimator
 from gennape.model import laplacian_spectra
 from gennape.data import load
 from gennape.families.nb101 import network_graph
-from gennape.train import (
-    FINE_TUNE,
+from gennape.training import (
+    FineTuneConfig,
     RandomWidths,
     TrainConfig,
-    _fit,
+    fit,
     fit_gnn,
     fit_pairwise_head,
     fit_regression_head,
-    load_nb101,
+    nb101_cells,
     pretrain_encoder,
     sample_design_spaces,
     split_nb101,
@@ -61,7 +61,7 @@ def test_design_space_samples_cover_every_other_family_and_are_seeded():
 
 
 def test_every_named_preset_builds_and_variants_differ_from_the_default():
-    from gennape.train import PRESETS
+    from gennape.training import PRESETS
 
     default = TrainConfig()
     assert TrainConfig.preset("default") == default
@@ -120,7 +120,7 @@ def test_fit_ends_at_the_best_epoch_or_the_mean_of_the_last_epochs(average_last)
         snapshots.append(torch.cat([p.detach().clone().ravel() for p in module.parameters()]))
         return val[len(snapshots) - 1]
 
-    history = _fit(module, lambda idx, rng: torch.nn.functional.mse_loss(module(x[idx]).squeeze(-1), y[idx]), 64,
+    history = fit(module, lambda idx, rng: torch.nn.functional.mse_loss(module(x[idx]).squeeze(-1), y[idx]), 64,
                    epochs=5, batch_size=8, lr=0.05, seed=0, name="t", val_loss=val_loss, average_last=average_last)
     final = torch.cat([p.detach().ravel() for p in module.parameters()])
     expected = torch.stack(snapshots[-average_last:]).mean(0) if average_last else snapshots[1]
@@ -132,7 +132,7 @@ def test_fit_ends_at_the_best_epoch_or_the_mean_of_the_last_epochs(average_last)
 def test_op_dropout_is_a_training_augmentation_of_the_nb101_stages_only():
     assert TrainConfig().op_dropout == 0.15 and TrainConfig.preset("no_op_dropout").op_dropout == 0.0
     # pre-registered scope: never in fine-tuning; the paper's schedule has none
-    assert FINE_TUNE.op_dropout == 0.0 and TrainConfig.preset("paper").op_dropout == 0.0
+    assert FineTuneConfig().stage_config().op_dropout == 0.0 and TrainConfig.preset("paper").op_dropout == 0.0
 
 
 def test_width_augmentation_reads_each_nb101_training_cell_at_random_widths():
@@ -174,7 +174,7 @@ def test_the_default_averages_the_last_half_of_each_supervised_stage():
     assert config.averaged_epochs(40) == 20 and config.averaged_epochs(15) == 8
     assert TrainConfig.preset("no_weight_averaging").averaged_epochs(40) == 0
     # pre-registered scope: neither fine-tuning (no validation, last epoch) nor the paper's schedule averages
-    assert FINE_TUNE.averaged_epochs(100) == 0 and TrainConfig.preset("paper").averaged_epochs(40) == 0
+    assert FineTuneConfig().stage_config().averaged_epochs(100) == 0 and TrainConfig.preset("paper").averaged_epochs(40) == 0
     rng = np.random.default_rng(0)
     h = rng.normal(size=(200, 33)).astype(np.float32)
     _, history = fit_regression_head(h, h[:, 0], config=TrainConfig(head_epochs=5, weight_averaging=True), seed=0,
@@ -222,7 +222,7 @@ def test_flops_centring_is_a_prediction_setting_that_resumes_every_stage(tmp_pat
     config = dataclasses.replace(TrainConfig.preset("quick"), baselines=())
     assert config.flops_centring and not TrainConfig.preset("no_flops_centring").flops_centring
     centred = train_estimator(config, seed=0, out_dir=tmp_path)
-    graphs, _ = load_nb101(config.max_cells)
+    graphs, _ = nb101_cells(config.max_cells)
     train, _, _ = split_nb101(len(graphs), config.split_seed)
     assert centred.flops_centre == pytest.approx(np.median(np.log10([graphs[i].flops for i in train]) - 9))
     with caplog.at_level(logging.INFO, logger="gennape.train"):

@@ -1,26 +1,33 @@
-"""gennape: predict how well a neural network will perform before anyone trains it."""
+"""gennape: predict how well a neural network will perform before anyone trains it.
+
+``import gennape`` stays light: torch loads when a converter or an estimator is first used."""
+
+import importlib
+import warnings
 
 __version__ = "0.1.0"
 
+__all__ = ["ComputeGraph", "__version__", "data", "families", "from_onnx", "from_torch", "load_estimator",
+           "load_pretrained"]
 
-PRETRAINED = ("gennape", "gennape_seeds")
-SEED_ENSEMBLE_SUBDIR = "seeds"  # where "gennape_seeds" lies inside the shipped weights folder
+#: public name -> (module, attribute; None: the module itself)
+_PUBLIC = {"ComputeGraph": ("gennape.graph", "ComputeGraph"), "from_torch": ("gennape.graph", "from_torch"),
+           "from_onnx": ("gennape.graph", "from_onnx"), "families": ("gennape.families", None),
+           "data": ("gennape.data", None), "load_estimator": ("gennape.estimator.shipped", "load_estimator"),
+           "load_pretrained": ("gennape.estimator.shipped", "load_pretrained")}
+#: names that moved, still served with a DeprecationWarning
+_MOVED = {"SEED_ENSEMBLE_SUBDIR": ("gennape.estimator.shipped", "SEED_ENSEMBLE_SUBDIR")}
 
 
-def load_pretrained(name: str = "gennape"):
-    """A shipped NB-101-trained estimator (loads torch on first use): "gennape", the paper's choice,
-    one :class:`gennape.estimator.Estimator` (the seed with the best NB-101 validation-2 Spearman), or
-    "gennape_seeds", the :class:`gennape.seed_ensemble.SeedEnsemble` of every trained seed (steadier
-    zero-shot transfer; one forward per seed, so about 5 times slower)."""
-    from .errors import GennapeError
-
-    if name == "gennape":
-        from .estimator import load_pretrained as load
-
-        return load()
-    if name == "gennape_seeds":
-        from .estimator import WEIGHTS_DIR
-        from .seed_ensemble import SeedEnsemble
-
-        return SeedEnsemble.load(WEIGHTS_DIR / SEED_ENSEMBLE_SUBDIR)
-    raise GennapeError(f"no shipped estimator named {name!r}; choose one of {', '.join(PRETRAINED)}")
+def __getattr__(name):
+    if name == "PRETRAINED":
+        warnings.warn("gennape.PRETRAINED moved: use gennape.estimator.SHIPPED.names()", DeprecationWarning,
+                      stacklevel=2)
+        return tuple(importlib.import_module("gennape.estimator.shipped").SHIPPED.names())
+    if name in _MOVED:
+        warnings.warn(f"gennape.{name} moved to {_MOVED[name][0]}", DeprecationWarning, stacklevel=2)
+    elif name not in _PUBLIC:
+        raise AttributeError(f"module 'gennape' has no attribute {name!r}")
+    module, attribute = _PUBLIC.get(name) or _MOVED[name]
+    value = importlib.import_module(module)
+    return value if attribute is None else getattr(value, attribute)

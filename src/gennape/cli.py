@@ -28,26 +28,21 @@ def _parse_shape(text: Optional[str]) -> Optional[tuple[int, ...]]:
         raise typer.BadParameter(f"{text!r} is not a shape like 3,224,224") from None
 
 
-#: training presets besides "default" and "quick" (gennape.train.PRESETS; not imported, to keep the CLI quick to start)
-VARIANT_PRESETS = ("paper, gennape_features, all_families, no_flops_input, gnn_flops_input, no_weight_averaging, "
-                   "no_op_dropout, width_augmentation, no_cl_width_views, no_flops_centring")
 ESTIMATOR_HELP = ("a shipped estimator, gennape (one seed, the paper's rule) or gennape_seeds (every seed "
                   "averaged: steadier transfer, 5x slower), or a folder saved by Estimator.save / SeedEnsemble.save")
 
 
+def _presets_help() -> str:
+    from .training.config import PRESETS  # imports nothing heavy
+
+    return ", ".join(p for p in PRESETS.names() if p not in ("default", "quick"))
+
+
 def _load_estimator(name_or_folder: str):
-    from . import PRETRAINED, load_pretrained
-    from .estimator import Estimator
-    from .seed_ensemble import INDEX_FILE, SeedEnsemble
+    from .estimator import load_estimator
 
     try:
-        if name_or_folder in PRETRAINED:
-            return load_pretrained(name_or_folder)
-        folder = Path(name_or_folder)
-        if not folder.is_dir():
-            raise GennapeError(f"{name_or_folder!r} is neither a shipped estimator ({', '.join(PRETRAINED)}) "
-                               "nor a folder")
-        return SeedEnsemble.load(folder) if (folder / INDEX_FILE).is_file() else Estimator.load(folder)
+        return load_estimator(name_or_folder)
     except GennapeError as e:
         _fail(e)
 
@@ -257,7 +252,7 @@ def info(path: Path) -> None:
 @app.command()
 def train(out: Path = typer.Argument(..., help="folder for checkpoints, estimator/ and metrics.json"),
           preset: str = typer.Option("default", help="default (about 25 min on one core), quick, or a variant: "
-                                                     + VARIANT_PRESETS),
+                                                     + _presets_help()),
           seed: int = typer.Option(0, help="seeds the NB-101 split and every stage"),
           threads: int = typer.Option(1, help="torch threads (one is fastest on a busy 2-core machine)")) -> None:
     """Train the estimator on NAS-Bench-101; rerunning with the same folder resumes after the last
@@ -266,7 +261,7 @@ def train(out: Path = typer.Argument(..., help="folder for checkpoints, estimato
 
     import torch
 
-    from .train import TrainConfig, train_estimator
+    from .training import TrainConfig, train_estimator
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(threads)
@@ -282,22 +277,34 @@ def reproduce(seed: list[int] = typer.Option([0, 1, 2, 3, 4], help="seeds to run
                                                             "[default: results, or results/PRESET]"),
               quick: bool = typer.Option(False, help="tiny settings that only exercise the pipeline"),
               preset: str = typer.Option("default", help="training preset: default, or a variant: "
-                                                         + VARIANT_PRESETS),
+                                                         + _presets_help()),
               ship: bool = typer.Option(True, help="evaluate the best seed's estimator over fine-tuning seeds "
                                                    "(shipped.md) and save it as the shipped weights (the "
                                                    "default preset only)"),
+              weights_dir: Optional[Path] = typer.Option(None, help="where --ship saves the best seed "
+                                                                    "[default: the package's weights]"),
               compare_with: Optional[Path] = typer.Option(None, help="another results folder: write "
                                                                       "comparison.md against its seeds"),
               seed_ensemble: bool = typer.Option(True, help="also evaluate and ship the mean of the finished "
-                                                            "seeds' estimators")) -> None:
+                                                            "seeds' estimators"),
+              runs_dir: Path = typer.Option(Path("runs/reproduce"), help="training checkpoints, one folder per "
+                                                                         "preset and seed"),
+              dataset: Optional[list[str]] = typer.Option(None, help="evaluation sets (repeat the option) "
+                                                                     "[default: all]"),
+              max_records: Optional[int] = typer.Option(None, help="random subsample of each data set"),
+              epochs: Optional[int] = typer.Option(None, help="fine-tuning epochs [default: 100; quick: 2]")) -> None:
     """Train on NAS-Bench-101 and evaluate on every labelled family (the paper's Tables 3-6);
     resumable: finished seeds and stages are skipped."""
+    import logging
+
     from .estimator import WEIGHTS_DIR
     from .reproduce import reproduce as run
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
-        run(out, tuple(seed), quick, preset=preset, compare_with=compare_with, seed_ensemble=seed_ensemble,
-            weights_dir=WEIGHTS_DIR if ship and preset == "default" and not quick else None)
+        run(out, tuple(seed), quick, preset=preset, runs_dir=runs_dir, datasets=dataset or None,
+            compare_with=compare_with, seed_ensemble=seed_ensemble, max_records=max_records, epochs=epochs,
+            weights_dir=(weights_dir or WEIGHTS_DIR) if ship and preset == "default" and not quick else None)
     except GennapeError as e:
         _fail(e)
 
