@@ -1,33 +1,34 @@
 """Embedding centring: the heads read each call's embeddings shifted to NB-101's location (label-free).
 
-FLOPs centring (session 11) made the heads read a family's cost relative to the call, not its absolute level,
-which NB-101 never varied. The CL embedding has the same problem one level up: every network of another family
-sits in a region of embedding space that NB-101's cells never occupied, and the heads, fitted only on NB-101's
-region, extrapolate there in ways its labels never constrained (the size check of `size_sensitivity.py`: depth,
-expansion and SE move the embedding far, in directions the heads do not read as better). Embedding centring
-shifts every embedding of one call by one vector, so that the per-dimension median of the call's live graphs'
-embeddings sits at the per-dimension median of the NB-101 training split's (all training cells, the population
-of the FLOPs centre). The regression heads, the pairwise scorers and the FCM memberships read the shifted
-embeddings; the k-GNN, the FLOPs member and FLOPs centring are untouched. Relative position within the call is
-kept, the family's absolute location dropped; no free parameter (the median, as FLOPs centring uses).
+FLOPs centring (docs/decisions.md) made the heads read a family's cost relative to the call, not its absolute
+level, which NB-101 never varied. The CL embedding has the same problem one level up: every network of another
+family sits in a region of embedding space that NB-101's cells never occupied, and the heads, fitted only on
+NB-101's region, extrapolate there in ways its labels never constrained (the size check of `size_sensitivity.py`:
+depth, expansion and SE move the embedding far, in directions the heads do not read as better). Embedding
+centring shifts every embedding of one call by one vector, so that the per-dimension median of the call's live
+graphs' embeddings sits at the per-dimension median of the NB-101 training split's (all training cells, the
+population of the FLOPs centre). The regression heads, the pairwise scorers and the FCM memberships read the
+shifted embeddings; the k-GNN, the FLOPs member and FLOPs centring are untouched. Relative position within the
+call is kept, the family's absolute location dropped; no free parameter (the median, as FLOPs centring uses).
 
-Rule, written down (session 17, 12:43) before any of this was coded or measured: the variant is a candidate
-default iff, mean over the 5 trained seeds (`gennape_seeds` weights, no retraining), NB-101 validation-2
-(>= 80 %) ensemble Spearman >= 0.9131, CL+FCM+T Spearman >= 0.93 with MAE <= 0.60 %, and the width check
-(validation-2 rebuilt at stem widths 16 and 32, mean) >= 0.8415, the default's 0.8315 + 0.01: the NB-101 proxy
-for transfer must gain, not merely hold (session 13's lesson). Zero-shot numbers on the other families are
-reported beside it and decide nothing.
+Rule, written down before any of this was coded or measured: the variant is a candidate default iff, mean over
+the 5 trained seeds (`gennape_seeds` weights, no retraining), NB-101 validation-2 (>= 80 %) ensemble Spearman
+>= 0.9131, CL+FCM+T Spearman >= 0.93 with MAE <= 0.60 %, and the width check (validation-2 rebuilt at stem
+widths 16 and 32, mean) >= 0.8415, the default's 0.8315 + 0.01: the NB-101 proxy for transfer must gain, not
+merely hold (the lesson of `pairwise_scaling_pairs.py`, whose non-inferiority bar passed a variant that NB-101
+gave no reason to prefer). Zero-shot numbers on the other families are reported beside it and decide nothing.
 
-    python experiments/embedding_centring.py [seed ...]   # about 2 min per seed on one core
+    python -m experiments.embedding_centring [seed ...]   # about 2 min per seed on one core
 
-Measured (session 17), mean of 5 seeds: the default reading reproduces the shipped numbers (validation-2 ensemble
-0.9175, width check 0.8315, zero-shot NB-201 0.893); centred 0.9148, CL+FCM+T 0.9316 / 0.53 %, width check 0.8279:
-the rule fails (the width check does not gain), not adopted. The zero-shot numbers, which decide nothing, trade
-families once more: the OFA-MBv3 spaces and TransNAS micro object gain (DyNAS-T 0.582 -> 0.629, CompOFA 0.694 ->
-0.771, 0.644 -> 0.775), NB-201 (0.893 -> 0.881), NB-301 (0.624 -> 0.542), TransNAS macro (0.769 / 0.821 -> 0.683 /
-0.772) and NAS-Bench-Macro (0.563 -> -0.149) lose, Accel-NASBench stays (0.086 -> 0.080).
+Measured, mean of 5 seeds (recorded in docs/variants.md, row embedding_centring): the default reading
+reproduces the shipped numbers (validation-2 ensemble 0.9175, width check 0.8315, zero-shot NB-201 0.893);
+centred 0.9148, CL+FCM+T 0.9316 / 0.53 %, width check 0.8279: the rule fails (the width check does not gain),
+not adopted. The zero-shot numbers, which decide nothing, trade families once more: the OFA-MBv3 spaces and
+TransNAS micro object gain (DyNAS-T 0.582 -> 0.629, CompOFA 0.694 -> 0.771, 0.644 -> 0.775), NB-201 (0.893 ->
+0.881), NB-301 (0.624 -> 0.542), TransNAS macro (0.769 / 0.821 -> 0.683 / 0.772) and NAS-Bench-Macro (0.563 ->
+-0.149) lose, Accel-NASBench stays (0.086 -> 0.080).
 
-Writes results/embedding_centring/raw/seed{N}.json (finished seeds are skipped) and README.md.
+Rerunning writes results/embedding_centring/raw/seed{N}.json (finished seeds are skipped) and README.md.
 """
 
 from __future__ import annotations
@@ -37,14 +38,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from nb101_rule import CHECK_WIDTHS, RuleData, main, seed_estimator, width_check, width_scores
 
-from gennape.estimator import Estimator, SharedInputs, _chunks
-from gennape.evaluate import method_scores, nb101_val2
+from experiments.nb101_rule import CHECK_WIDTHS, RuleData, main, seed_estimator, width_check, width_scores
+from gennape.estimator import Estimator, SharedInputs, chunks
+from gennape.evaluation import EVAL_SETS, method_scores, nb101_val2, spearman
 from gennape.graph.live import live_graph
-from gennape.metrics import spearman
 from gennape.model import graphs_to_batch
-from gennape.reproduce import EVAL_SETS
 
 VARIANTS = ("default", "centred")
 MEMBERS = ("cl_fcm_t", "cl_t", "cl_pairwise_fcm", "cl_pairwise")  # the ensemble members that read the embedding
@@ -53,7 +52,7 @@ RULE = {"gennape": 0.9131, "cl_fcm_t": 0.93, "mae": 0.60, "width": 0.8415}
 
 def embed(est: Estimator, graphs) -> np.ndarray:
     with torch.no_grad():
-        return torch.cat([est.encoder(graphs_to_batch(c)) for c in _chunks(graphs)]).numpy()
+        return torch.cat([est.encoder(graphs_to_batch(c)) for c in chunks(graphs)]).numpy()
 
 
 class CentredEstimator(Estimator):
@@ -95,7 +94,7 @@ def evaluate_seed(seed: int, data: RuleData) -> dict:
         row = {"nb101": {"gennape": val2["gennape"]["spearman"], "cl_fcm_t": val2["cl_fcm_t"]["spearman"],
                          "mae": val2["cl_fcm_t"]["mae"], **width_scores(e, data)},
                "zero_shot": {}}
-        for s in EVAL_SETS:
+        for s in EVAL_SETS.values():
             g, a = data.sets[s.key]
             row["zero_shot"][s.key] = {m: spearman(a, v) for m, v in
                                        method_scores(e, g, ["gennape", *MEMBERS]).items()}
@@ -122,7 +121,7 @@ def write_table(results: dict[int, dict], path: Path) -> None:
     keys = ("gennape", "cl_fcm_t", "mae", *(f"width {w}" for w in CHECK_WIDTHS))
     nb101 = {v: {k: mean(v, lambda r, k=k: r["nb101"][k]) for k in keys} for v in VARIANTS}
     lines = ["# Embedding centring (each call's embeddings shifted to NB-101's median)", "",
-             "Generated by `python experiments/embedding_centring.py` (its docstring has the protocol and the rule, "
+             "Generated by `python -m experiments.embedding_centring` (its docstring has the protocol and the rule, "
              f"written before it was measured); mean over seeds {', '.join(map(str, seeds))} of `gennape_seeds`. "
              "`default`: the shipped reading; `centred`: the same weights with embedding centring.", "",
              "## NB-101 validation-2, cells >= 80 % (the rule)", "",
@@ -136,7 +135,7 @@ def write_table(results: dict[int, dict], path: Path) -> None:
               "| label set | " + " | ".join(f"GENNAPE {v}" for v in VARIANTS) + " | "
               + " | ".join(f"CL+FCM+T {v}" for v in VARIANTS) + " | "
               + " | ".join(f"CL+Pairwise {v}" for v in VARIANTS) + " |", "|---" * (3 * len(VARIANTS) + 1) + "|"]
-    for s in EVAL_SETS:
+    for s in EVAL_SETS.values():
         cells = [(mean(v, lambda r: r["zero_shot"][s.key][m]), std(v, lambda r: r["zero_shot"][s.key][m]))
                  for m in ("gennape", "cl_fcm_t", "cl_pairwise") for v in VARIANTS]
         lines.append(f"| {s.title} | " + " | ".join(f"{a:.3f} ± {b:.3f}" for a, b in cells) + " |")

@@ -1,5 +1,5 @@
-"""The NB-101-only check of rescaling before fine-tuning, as pre-registered in session 8: besides
-re-centring (``gennape.train.recentre_output``), multiply each regressor's final 1-output linear
+"""The NB-101-only check of rescaling before fine-tuning, with its rule fixed before measuring: besides
+re-centring (``gennape.training.recentre_output``), multiply each regressor's final 1-output linear
 layers by a = std(labels) / std(predictions) on the fine-tuning samples (clipped to [0.1, 10]), so
 that the output starts with the labels' spread as well as their mean. Each default seed's estimator
 is fine-tuned on 50 random validation-1 cells (>= 80 %) and scored on validation-2 (>= 80 %) with
@@ -8,7 +8,7 @@ points lower: NB-101's 80-95 % onto 18-63 %, about TransNAS micro's range). Rule
 with rescaling >= re-centring alone + 0.01 on (c) and >= re-centring alone - 0.005 on (a) and (b).
 Needs the default runs (runs/reproduce/default); about 6 min on 2 cores.
 
-    python experiments/fine_tune_rescaling.py [THREADS]
+    python -m experiments.fine_tune_rescaling [THREADS]
 """
 import copy
 import sys
@@ -18,10 +18,9 @@ import torch
 from torch import nn
 
 from gennape.estimator import Estimator
-from gennape.metrics import spearman
-from gennape.train import fine_tune_members, load_nb101, split_nb101
+from gennape.evaluation import spearman
+from gennape.training import FineTuneConfig, fine_tune_members, nb101_cells, split_nb101
 
-torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 1)
 MEMBERS = ("cl_fcm_t", "cl", "kgnn")
 LABELS = {"(a) as measured": lambda a: a, "(b) -40 points": lambda a: a - 40.0,
           "(c) 3 x spread, -40": lambda a: 3.0 * a - 222.0}
@@ -40,26 +39,33 @@ def rescale(est: Estimator, graphs, acc: np.ndarray) -> None:
                 layer.bias *= scale
 
 
-graphs, acc = load_nb101()
-_, val1, val2 = split_nb101(len(graphs), 0)
-val1, val2 = val1[acc[val1] >= 80], val2[acc[val2] >= 80]
-results: dict[tuple, list[float]] = {}
-for seed in range(5):
-    base = Estimator.load(f"runs/reproduce/default/nb101_seed{seed}/estimator")
-    base.members = {n: m for n, m in base.members.items() if n in MEMBERS}
-    tune = np.random.default_rng(seed).choice(val1, 50, replace=False)
-    tune_graphs = [graphs[i] for i in tune]
-    for labels, transform in LABELS.items():
-        for rescaled in (False, True):
-            est = copy.deepcopy(base)
-            if rescaled:
-                rescale(est, tune_graphs, transform(acc[tune]))
-            fine_tune_members(est, tune_graphs, transform(acc[tune]), epochs=100, seed=seed, recentre=True)
-            for name, member in est.members.items():
-                member.eval()
-                score = est.predict([graphs[i] for i in val2], member=name)
-                results.setdefault((labels, rescaled, name), []).append(spearman(acc[val2], score))
-    print(f"seed {seed} done", flush=True)
-print("NB-101 validation-2 (>= 80 %) Spearman after 50-sample fine-tuning (re-centred), mean ± std of 5 seeds:")
-for (labels, rescaled, name), values in sorted(results.items()):
-    print(f"labels {labels:20} rescaled {rescaled!s:5}  {name:9} {np.mean(values):.4f} ± {np.std(values, ddof=1):.4f}")
+def main(threads: int) -> None:
+    torch.set_num_threads(threads)
+    graphs, acc = nb101_cells()
+    _, val1, val2 = split_nb101(len(graphs), 0)
+    val1, val2 = val1[acc[val1] >= 80], val2[acc[val2] >= 80]
+    results: dict[tuple, list[float]] = {}
+    for seed in range(5):
+        loaded = Estimator.load(f"runs/reproduce/default/nb101_seed{seed}/estimator")
+        base = loaded.with_members({n: m for n, m in loaded.members.items() if n in MEMBERS})
+        tune = np.random.default_rng(seed).choice(val1, 50, replace=False)
+        tune_graphs = [graphs[i] for i in tune]
+        for labels, transform in LABELS.items():
+            for rescaled in (False, True):
+                est = copy.deepcopy(base)
+                if rescaled:
+                    rescale(est, tune_graphs, transform(acc[tune]))
+                fine_tune_members(est, tune_graphs, transform(acc[tune]), FineTuneConfig(epochs=100, seed=seed))
+                for name, member in est.members.items():
+                    member.eval()
+                    score = est.predict([graphs[i] for i in val2], member=name)
+                    results.setdefault((labels, rescaled, name), []).append(spearman(acc[val2], score))
+        print(f"seed {seed} done", flush=True)
+    print("NB-101 validation-2 (>= 80 %) Spearman after 50-sample fine-tuning (re-centred), mean ± std of 5 seeds:")
+    for (labels, rescaled, name), values in sorted(results.items()):
+        print(f"labels {labels:20} rescaled {rescaled!s:5}  {name:9} {np.mean(values):.4f} ± "
+              f"{np.std(values, ddof=1):.4f}")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1)

@@ -3,11 +3,12 @@
 With 50 samples the fine-tuned CL+FCM+T is erratic: on NB-201 (shipped seed 3, three sample draws, a
 diagnostic on target labels that chose nothing) it ranked the held-out networks at 0.82 / 0.88 / 0.92 after
 its 100 epochs, while the pairwise FCM head reached 0.93-0.94. Fine-tuning ends at its last epoch
-(``gennape.train.FINE_TUNE``: Adam 1e-3, batch 8, 100 epochs). Two alternatives, fixed before measuring:
+(``gennape.training.FineTuneConfig``: Adam 1e-3, batch 8, 100 epochs). Two alternatives, fixed before measuring:
 
 * ``averaged``: every member ends at the mean of its end-of-epoch weights over the last 50 epochs, the
-  stochastic weight averaging that every NB-101 stage already uses (``FINE_TUNE.weight_averaging``);
-* ``lr 3e-4``: the heads step at 3e-4 instead of 1e-3 (the k-GNN keeps ``FINE_TUNE_GNN``'s rate), last epoch.
+  stochastic weight averaging that every NB-101 stage already uses (``FineTuneConfig.weight_averaging``);
+* ``lr 3e-4``: the heads step at 3e-4 instead of 1e-3 (``FineTuneConfig.head_lr``; the k-GNN keeps its
+  ``gnn_lr``), last epoch.
 
 Each is run on the 50 samples ``reproduce`` draws for each seed of ``gennape_seeds`` (the shipped seed
 among them), all other settings unchanged, so the ``last epoch`` column reproduces ``results/table5_srcc.md``.
@@ -18,9 +19,10 @@ choice, so no space's own labels choose for it. A setting replaces the default o
 every design space (one default for the product) and fine-tuning one seed stays under 60 s; the 50-shot
 tables are then recomputed with it.
 
-    python experiments/fine_tune_settings.py [seed ...]
+    python -m experiments.fine_tune_settings [seed ...]
 
-Writes results/fine_tune_settings/raw/seed{N}.json (finished label sets are skipped) and README.md.
+The numbers measured are recorded in docs/variants.md, row fine_tune_settings; rerunning writes
+results/fine_tune_settings/raw/seed{N}.json (finished label sets are skipped) and README.md.
 """
 
 from __future__ import annotations
@@ -30,20 +32,18 @@ import time
 from pathlib import Path
 
 import numpy as np
-import per_label_set
-from per_label_set import SPACE_OF
 
-import gennape.train
+from experiments import per_label_set
+from experiments.per_label_set import SPACE_OF
 from gennape.estimator import Estimator
-from gennape.evaluate import finetune_split
-from gennape.metrics import ndcg, spearman
-from gennape.reproduce import EVAL_SETS
+from gennape.evaluation import EVAL_SETS, finetune_split, ndcg, spearman
+from gennape.training import FineTuneConfig, fine_tune
 
-DEFAULT = gennape.train.FINE_TUNE
-#: the settings compared; the first is GENNAPE's default
-SETTINGS = {"last epoch (default)": DEFAULT,
-            "averaged": dataclasses.replace(DEFAULT, weight_averaging=True),
-            "lr 3e-4": dataclasses.replace(DEFAULT, head_lr=3e-4)}
+
+#: the settings compared (epochs and seed are set per call); the first is GENNAPE's default
+SETTINGS = {"last epoch (default)": FineTuneConfig(),
+            "averaged": FineTuneConfig(weight_averaging=True),
+            "lr 3e-4": FineTuneConfig(head_lr=3e-4)}
 
 
 def one_set(est: Estimator, graphs, acc: np.ndarray, seed: int, k: int = 50, epochs: int = 100) -> dict:
@@ -51,15 +51,14 @@ def one_set(est: Estimator, graphs, acc: np.ndarray, seed: int, k: int = 50, epo
     members = list(est.weights)
     out = {}
     for name, config in SETTINGS.items():
-        gennape.train.FINE_TUNE = config
         start = time.perf_counter()
-        tuned = est.fine_tune([graphs[i] for i in tune], acc[tune], epochs=epochs, seed=seed, members=members)
+        tuned = fine_tune(est, [graphs[i] for i in tune], acc[tune],
+                          dataclasses.replace(config, epochs=epochs, seed=seed), members=members)
         seconds = time.perf_counter() - start
         scores = tuned.member_scores([graphs[i] for i in test], members)
         ensemble = tuned.combine(scores)
         out[name] = {"gennape": spearman(acc[test], ensemble), "ndcg@10": ndcg(acc[test], ensemble, 10),
                      "members": {m: spearman(acc[test], scores[m]) for m in members}, "seconds": seconds}
-    gennape.train.FINE_TUNE = DEFAULT
     return out
 
 
@@ -72,15 +71,15 @@ def nested_choice(results: dict[int, dict], keys: list[str], key: str) -> str:
 def write_table(results: dict[int, dict], path: Path) -> None:
     seeds = sorted(results)
     names = list(SETTINGS)
-    keys = [s.key for s in EVAL_SETS if all(s.key in results[seed] for seed in seeds)]
-    title = {s.key: s.title for s in EVAL_SETS}
+    keys = [s.key for s in EVAL_SETS.values() if all(s.key in results[seed] for seed in seeds)]
+    title = {s.key: s.title for s in EVAL_SETS.values()}
 
     def cell(values) -> str:
         v = np.asarray(values)
         return f"{v.mean():.3f} ± {v.std(ddof=1):.3f}" if len(v) > 1 else f"{v[0]:.3f}"
 
     lines = ["# 50-shot fine-tuning settings: last epoch vs weight averaging vs a smaller step", "",
-             "Generated by `python experiments/fine_tune_settings.py` (its docstring has the protocol and the rule); "
+             "Generated by `python -m experiments.fine_tune_settings` (its docstring has the protocol and the rule); "
              "50-shot GENNAPE SRCC on the held-out networks, mean ± sample std over seeds "
              f"{', '.join(map(str, seeds))} "
              "(each seed of `gennape_seeds`, with the 50 samples `reproduce` draws for it). Nested choice: the setting "

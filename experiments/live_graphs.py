@@ -1,46 +1,51 @@
 """Live graphs: why the estimator drops computation that reaches the output only through zero ops.
 
-How it was found (session 14). TransNAS-Bench-101's micro space searches NB-201's cell without
-``avg_pool_3x3`` (same edge order; ops none / skip / ReLU-conv1x1-BN / ReLU-conv3x3-BN) in another
-network, and GENNAPE missed its best cheap signal there (zero-shot 0.446 / 0.590 against jacov 0.559 /
-0.745). Yet NB-201's own accuracy of the same cell ranks the TransNAS labels at 0.80 / 0.89 (part 1
-below), so the labels are not the obstacle. 587 of the 711 labelled cells have ``none`` edges, and
-the graphs kept everything upstream of a zero op: a 3x3 conv whose only way out is a ``none`` edge
-looked like capacity. :mod:`gennape.graph.live` drops it. The gain on NB-201 (all 15,625 cells) and
-TransNAS micro was seen on three seeds before the rule was adopted; it was adopted on part 2, which
-reads no label: the live graphs of NB-201 agree with NB-201's functional classes (``UniqueString``)
-far better than the full graphs. Graphs without zero ops (NB-101, every other family) are unchanged.
+How it was found. TransNAS-Bench-101's micro space searches NB-201's cell without ``avg_pool_3x3`` (same
+edge order; ops none / skip / ReLU-conv1x1-BN / ReLU-conv3x3-BN) in another network, and GENNAPE missed
+its best cheap signal there (zero-shot 0.446 / 0.590 against jacov 0.559 / 0.745). Yet NB-201's own
+accuracy of the same cell ranks the TransNAS labels at 0.80 / 0.89 (part 1 below), so the labels are not
+the obstacle. 587 of the 711 labelled cells have ``none`` edges, and the graphs kept everything upstream
+of a zero op: a 3x3 conv whose only way out is a ``none`` edge looked like capacity.
+:mod:`gennape.graph.live` drops it. The gain on NB-201 (all 15,625 cells) and TransNAS micro was seen on
+three seeds before the rule was adopted; it was adopted on part 2, which reads no label: the live graphs
+of NB-201 agree with NB-201's functional classes (``UniqueString``) far better than the full graphs.
+Graphs without zero ops (NB-101, every other family) are unchanged.
 
 1. label agreement: the SRCC between each TransNAS micro label set and the NB-201 accuracies of the
    same cell, beside jacov;
 2. NB-201's 15,625 cells: distinct graphs, and how many functional classes fall on one graph, full
    and live;
 3. zero-shot SRCC of each shipped seed (``gennape_seeds``), reading full graphs (the estimator before
-   the change), live graphs with the networks that compute a constant read by their full graphs (the
-   rule of session 14) and as shipped (since session 15 those networks are ranked last: a constant
-   cannot beat chance; a rule fixed before its effect on these labels was measured, though session
-   14 had seen that reading them as empty graphs helped), on every label set with zero ops.
+   the change), live graphs with the networks that compute a constant read by their full graphs (live
+   graphs as first adopted, commit 82c21ae) and as shipped (since commit dc5c968 those networks are
+   ranked last: a constant cannot beat chance; a rule fixed before its effect on these labels was
+   measured, though reading them as empty graphs had already been seen to help), on every label set
+   with zero ops. The first two readings score every network with the ensemble as
+   :meth:`Estimator.predict` does, but on the graphs as given (:func:`predict_reading`) instead of their
+   live graphs.
 
-    python experiments/live_graphs.py     # ~12 min on one core
+    python -m experiments.live_graphs     # ~12 min on one core
 
-Writes results/live_graphs/README.md and raw/results.json.
+The numbers measured are recorded in docs/variants.md, row live_graphs; rerunning writes
+results/live_graphs/README.md and raw/results.json.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from unittest import mock
 
 import numpy as np
 import torch
 
-from gennape import SEED_ENSEMBLE_SUBDIR
+from gennape import load_estimator
 from gennape.data import family_of, load
-from gennape.estimator import WEIGHTS_DIR, Estimator
+from gennape.estimator import Estimator, chunks
+from gennape.evaluation import spearman
+from gennape.graph import ComputeGraph
 from gennape.graph.live import live_graph
-from gennape.metrics import spearman
 
 TASKS = ("class_object", "class_scene")
 LABEL_SETS = ("nb201", *(f"transnas_micro/{t}" for t in TASKS))  # the label sets whose graphs have zero ops
@@ -66,14 +71,38 @@ def label_agreement() -> dict:
     return out
 
 
-def _session14(graph):
-    """The live graph as session 14 read it: a network that computes a constant by its full graph."""
+def first_live_reading(graph: ComputeGraph) -> ComputeGraph:
+    """The live graph as first adopted (commit 82c21ae): a network that computes a constant is read by its full
+    graph."""
     return live_graph(graph) or graph
+
+
+@torch.no_grad()
+def predict_reading(est: Estimator, graphs: Sequence[ComputeGraph],
+                    read: Callable[[ComputeGraph], ComputeGraph]) -> np.ndarray:
+    """``est.predict(graphs)`` with every graph read as ``read(graph)`` in place of its live graph, so that
+    every network is scored by the members (none is set aside as computing a constant): the ensemble of
+    :meth:`Estimator.member_scores`'s members on the common scale, one FLOPs centring shift for the call."""
+    graphs = [read(g) for g in graphs]
+    names = list(est.weights)
+    parts: dict[str, list[np.ndarray]] = {n: [] for n in names}
+    shift = est.shift_of(graphs)
+    for chunk in chunks(graphs):
+        inputs = est.shared_inputs(chunk, shift)
+        for name in names:
+            out = est.members[name](inputs).detach().to(torch.float64).numpy()
+            target = est.members[name].target  # the output in its score's unit, as Estimator.member_scores has it
+            if target == "eq5":
+                out = est.transform.inverse(out, inputs.read_macs.numpy())
+            elif target == "accuracy":
+                out = out * est.accuracy_stats[1] + est.accuracy_stats[0]
+            parts[name].append(out)
+    return est.combine({n: np.concatenate(p) for n, p in parts.items()})
 
 
 def functional_classes(records, graphs) -> dict:
     out = {}
-    for name, view in (("full", lambda g: g), ("live", _session14)):
+    for name, view in (("full", lambda g: g), ("live", first_live_reading)):
         hashes = [view(g).canonical_hash() for g in graphs]
         graphs_of_class = defaultdict(set)
         for r, h in zip(records, hashes):
@@ -91,13 +120,13 @@ def measure() -> dict:
         data[name] = (records, [family.to_graph(r.spec) for r in records], np.array([r.accuracy for r in records]))
     result = {"agreement": label_agreement(), "classes": functional_classes(*data["nb201"][:2]), "seeds": {}}
     print(json.dumps(result["classes"]), flush=True)
+    shipped = load_estimator("gennape_seeds")
     for seed in SEEDS:
-        est = Estimator.load(WEIGHTS_DIR / SEED_ENSEMBLE_SUBDIR / f"seed{seed}")
+        est = shipped.estimators[shipped.seeds.index(seed)]
         row = {}
         for name, (_, graphs, acc) in data.items():
-            for view, read in (("full", lambda g: g), ("live", _session14)):
-                with mock.patch("gennape.estimator.live_graph", read):
-                    row[f"{name}|{view}"] = spearman(est.predict(graphs), acc)
+            for view, read in (("full", lambda g: g), ("live", first_live_reading)):
+                row[f"{name}|{view}"] = spearman(predict_reading(est, graphs, read), acc)
             row[f"{name}|shipped"] = spearman(est.predict(graphs), acc)
         result["seeds"][seed] = row
         print(f"seed {seed}: " + ", ".join(f"{k} {v:.3f}" for k, v in row.items()), flush=True)
@@ -113,7 +142,7 @@ def write_table(result: dict) -> None:
 
     agreement, classes = result["agreement"], result["classes"]
     lines = ["# Live graphs: computation that reaches the output only through zero ops", "",
-             "Generated by `python experiments/live_graphs.py`; its docstring has the protocol and how the change "
+             "Generated by `python -m experiments.live_graphs`; its docstring has the protocol and how the change "
              "was found. Spearman rank correlation (SRCC).", "",
              "## 1. TransNAS micro labels against NB-201's accuracy of the same cell", "",
              "| label set | networks (with `none`) | NB-201 CIFAR-10 | NB-201 CIFAR-100 | NB-201 ImageNet16-120 "
@@ -128,7 +157,8 @@ def write_table(result: dict) -> None:
         c = classes[view]
         lines.append(f"| {view} | {c['distinct graphs']:,} | {c['classes on one graph']:,} of {c['classes']:,} |")
     lines += ["", f"## 3. GENNAPE zero-shot SRCC, mean ± sample std over the {len(result['seeds'])} shipped seeds",
-              "", "| label set | full graphs (before) | live graphs (session 14) | constant outputs last (shipped) |",
+              "", "| label set | full graphs (before) | live graphs (constants by full graph) "
+              "| constant outputs last (shipped) |",
               "|---|---|---|---|"]
     for name in LABEL_SETS:
         lines.append(f"| {name} | " + " | ".join(cell(f"{name}|{view}") for view in ("full", "live", "shipped")) + " |")

@@ -3,7 +3,7 @@ only on NB-101 data, its validation-2 cells (>= 80 %) as they are and rebuilt na
 docs/transfer.md), while every other label set is reported beside it and decides nothing.
 
 A script ``experiments/X.py`` calls ``main(evaluate_seed, write_table, Path("results/X"))``;
-``python experiments/X.py [seed ...]`` then runs ``evaluate_seed(seed, data)`` for every seed of `gennape_seeds`
+``python -m experiments.X [seed ...]`` then runs ``evaluate_seed(seed, data)`` for every seed of `gennape_seeds`
 not yet in ``results/X/raw/seed{N}.json`` and writes ``results/X/README.md`` from every seed's raw results.
 """
 
@@ -18,13 +18,12 @@ from typing import Callable
 import numpy as np
 import torch
 
-from gennape import SEED_ENSEMBLE_SUBDIR
+from gennape import load_estimator
 from gennape.data import load
-from gennape.estimator import WEIGHTS_DIR, Estimator
+from gennape.estimator import Estimator
+from gennape.evaluation import EVAL_SETS, load_sets, spearman
 from gennape.families.nb101 import network_graph
-from gennape.metrics import spearman
-from gennape.reproduce import EVAL_SETS, load_sets
-from gennape.train import TrainConfig, load_nb101, split_nb101
+from gennape.training import TrainConfig, nb101_cells, split_nb101
 
 CHECK_WIDTHS = (16, 32)  # the width check: mean Spearman of validation-2 rebuilt at these stem widths (NB-101: 128)
 
@@ -45,17 +44,18 @@ class RuleData:
 def load_data(with_sets: bool = True) -> RuleData:
     """Everything :class:`RuleData` holds; ``with_sets=False`` leaves the eval sets out (an empty dict)."""
     config = TrainConfig()
-    graphs, acc = load_nb101()
+    graphs, acc = nb101_cells()
     records = load("nb101")
     train, _, val2 = split_nb101(len(graphs), config.split_seed)
     val2 = val2[acc[val2] >= config.min_accuracy]
     check = {w: [network_graph(records[i].spec, stem_channels=w) for i in val2] for w in CHECK_WIDTHS}
-    return RuleData(graphs, acc, records, train, val2, check, load_sets(EVAL_SETS) if with_sets else {})
+    return RuleData(graphs, acc, records, train, val2, check, load_sets(EVAL_SETS.values()) if with_sets else {})
 
 
 def seed_estimator(seed: int) -> Estimator:
     """Seed ``seed`` of `gennape_seeds`, as shipped."""
-    return Estimator.load(WEIGHTS_DIR / SEED_ENSEMBLE_SUBDIR / f"seed{seed}")
+    shipped = load_estimator("gennape_seeds")
+    return shipped.estimators[shipped.seeds.index(seed)]
 
 
 def width_scores(est: Estimator, data: RuleData) -> dict[str, float]:

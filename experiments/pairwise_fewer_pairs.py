@@ -8,13 +8,13 @@ seed's two pairwise members (CL+Pairwise, CL+Pairwise+FCM) are retrained on the 
 ANCHORS random anchors per epoch (random partners, the default settings otherwise: 40 epochs, weights
 averaged over the last 20) and swapped into the estimator.
 
-Rule, fixed before measuring (as for FLOPs centring, session 11): adopt iff, over the 5 seeds,
+Rule, fixed before measuring (as for FLOPs centring, docs/decisions.md): adopt iff, over the 5 seeds,
 NB-101 validation-2 (>= 80 %) ensemble Spearman >= 0.9131, each swapped pairwise member >= 0.92 on
 validation-2, and the width check (validation-2 rebuilt at stem widths 16 and 32, mean) >= 0.78.
 
-    python experiments/pairwise_fewer_pairs.py      # about 4 min on 2 cores
+    python -m experiments.pairwise_fewer_pairs      # about 4 min on 2 cores
 
-Measured (session 12), mean of 5 seeds: default ensemble 0.9175, CL+Pairwise 0.9312, CL+Pairwise+FCM
+Measured, mean of 5 seeds: default ensemble 0.9175, CL+Pairwise 0.9312, CL+Pairwise+FCM
 0.9323, width check 0.8315 (16 / 32: 0.8256 / 0.8375), as in results/; fewer pairs: ensemble 0.9092,
 0.9059, 0.9025, width check 0.7978 (0.7894 / 0.8061). Rule failed (ensemble and both members below their
 bars): on NB-101's own validation cells, the heads trained on fewer pairs are simply worse, so their
@@ -28,11 +28,11 @@ import copy
 import numpy as np
 import torch
 import torch.nn.functional as F
-from nb101_rule import load_data, seed_estimator, width_check, width_scores
 
-from gennape.estimator import Estimator, PairwiseMember, _chunks, head_inputs
-from gennape.metrics import spearman
-from gennape.train import MIN_PAIR_GAP, TrainConfig, _fit
+from experiments.nb101_rule import load_data, seed_estimator, width_check, width_scores
+from gennape.estimator import Estimator, PairwiseMember, chunks, head_inputs
+from gennape.evaluation import spearman
+from gennape.training import MIN_PAIR_GAP, TrainConfig, fit
 
 ANCHORS = 1000
 PAIRWISE = {"cl_pairwise": False, "cl_pairwise_fcm": True}  # member -> reads FCM memberships
@@ -43,7 +43,7 @@ def inputs_of(est: Estimator, graphs) -> tuple[np.ndarray, np.ndarray]:
     shift = est.shift_of(graphs)
     h, u = [], []
     with torch.no_grad():
-        for chunk in _chunks(graphs):
+        for chunk in chunks(graphs):
             inputs = est.shared_inputs(chunk, shift)
             h.append(head_inputs(inputs.embeddings, inputs.read_macs, True).numpy())
             u.append(inputs.memberships.numpy())
@@ -67,8 +67,8 @@ def fit_fewer(h: np.ndarray, u: np.ndarray | None, acc: np.ndarray, config: Trai
         return F.binary_cross_entropy_with_logits(s[:len(a)] - s[len(a):],
                                                   torch.as_tensor(acc[a] > acc[b], dtype=torch.float32))
 
-    _fit(member, batch_loss, ANCHORS, config.pair_epochs, config.head_batch_size, config.head_lr, seed,
-         "pairwise, fewer pairs", None, config.grad_clip, config.averaged_epochs(config.pair_epochs))
+    fit(member, batch_loss, ANCHORS, config.pair_epochs, config.head_batch_size, config.head_lr, seed,
+        "pairwise, fewer pairs", None, config.grad_clip, config.averaged_epochs(config.pair_epochs))
     return member.eval()
 
 

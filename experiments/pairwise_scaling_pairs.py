@@ -11,22 +11,23 @@ NB-101 builds it (stem 128) against the same cell rebuilt at a stem width drawn 
 wider one labelled the winner. Loss: the mean BCE of the accuracy pairs plus the mean BCE of the scaling
 pairs. Both copies are read as training reads NB-101 (absolute FLOPs, no centring), so the heads see the
 same embedding region at 2-60x lower cost. The control is the same code without scaling pairs; it draws the
-same random numbers as `gennape.train.fit_pairwise_head` and so should reproduce the shipped members.
+same random numbers as `gennape.training.fit_pairwise_head` and so should reproduce the shipped members.
 
 Rule, fixed before measuring (the NB-101 rule of `pairwise_fewer_pairs.py`): the variant is a candidate
 default iff, over the 5 seeds, NB-101 validation-2 (>= 80 %) ensemble Spearman >= 0.9131, each retrained
 pairwise member >= 0.92, and the width check (validation-2 rebuilt at stem widths 16 and 32, mean) >= 0.78.
 Zero-shot numbers on the other families are reported beside it and decide nothing.
 
-    python experiments/pairwise_scaling_pairs.py [seed ...]   # about 8 min per seed on one core
+    python -m experiments.pairwise_scaling_pairs [seed ...]   # about 8 min per seed on one core
 
-Measured (session 13), mean of 5 seeds: the control reproduces the shipped members exactly (ensemble
-0.9175, 0.9312 / 0.9323, width check 0.8315); with scaling pairs 0.9169, 0.9298 / 0.9312, width check 0.8242.
-The rule passes (it is a non-inferiority bar), but every NB-101 measure is lower than the default's, the
-width check (the NB-101 proxy for transfer) included, so NB-101 gives no reason to prefer it: not adopted.
-The zero-shot numbers, which decide nothing, agree: NB-201 0.893 -> 0.883, the mobile spaces within 0.01.
+Measured, mean of 5 seeds (recorded in docs/variants.md, row pairwise_scaling_pairs): the control reproduces
+the shipped members exactly (ensemble 0.9175, 0.9312 / 0.9323, width check 0.8315); with scaling pairs 0.9169,
+0.9298 / 0.9312, width check 0.8242. The rule passes (it is a non-inferiority bar), but every NB-101 measure is
+lower than the default's, the width check (the NB-101 proxy for transfer) included, so NB-101 gives no reason to
+prefer it: not adopted. The zero-shot numbers, which decide nothing, agree: NB-201 0.893 -> 0.883, the mobile
+spaces within 0.01.
 
-Writes results/pairwise_scaling_pairs/raw/seed{N}.json (finished seeds are skipped) and README.md.
+Rerunning writes results/pairwise_scaling_pairs/raw/seed{N}.json (finished seeds are skipped) and README.md.
 """
 
 from __future__ import annotations
@@ -38,14 +39,12 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from nb101_rule import CHECK_WIDTHS, RuleData, main, seed_estimator, width_check, width_scores
 
-from gennape.estimator import Estimator, PairwiseMember, _chunks, head_inputs
-from gennape.evaluate import method_scores
+from experiments.nb101_rule import CHECK_WIDTHS, RuleData, main, seed_estimator, width_check, width_scores
+from gennape.estimator import Estimator, PairwiseMember, chunks, head_inputs
+from gennape.evaluation import EVAL_SETS, method_scores, spearman
 from gennape.families.nb101 import network_graph
-from gennape.metrics import spearman
-from gennape.reproduce import EVAL_SETS
-from gennape.train import MIN_PAIR_GAP, TrainConfig, _fit
+from gennape.training import MIN_PAIR_GAP, TrainConfig, fit
 
 NARROW = (16, 32, 64)  # stem widths of the scaling pairs' narrower copy (NB-101: 128)
 PAIRWISE = {"cl_pairwise": False, "cl_pairwise_fcm": True}  # member -> reads FCM memberships
@@ -56,15 +55,15 @@ def inputs_of(est: Estimator, graphs) -> tuple[torch.Tensor, torch.Tensor]:
     """(head inputs with the FLOPs column, FCM memberships) as training reads NB-101: absolute FLOPs."""
     h, u = [], []
     with torch.no_grad():
-        for chunk in _chunks(graphs):
+        for chunk in chunks(graphs):
             inputs = est.shared_inputs(chunk, 0.0)
             h.append(head_inputs(inputs.embeddings, inputs.read_macs, True))
             u.append(inputs.memberships)
     return torch.cat(h).float(), torch.cat(u).float()
 
 
-def fit(h: torch.Tensor, u: torch.Tensor | None, acc: np.ndarray, narrow: tuple[torch.Tensor, torch.Tensor] | None,
-        config: TrainConfig, seed: int) -> PairwiseMember:
+def fit_member(h: torch.Tensor, u: torch.Tensor | None, acc: np.ndarray,
+               narrow: tuple[torch.Tensor, torch.Tensor] | None, config: TrainConfig, seed: int) -> PairwiseMember:
     """A pairwise member as `fit_pairwise_head` trains it, plus one scaling pair per anchor if ``narrow``
     ((len(NARROW), n, ...) head inputs and memberships of the same cells at each width of NARROW) is given."""
     torch.manual_seed(seed)
@@ -90,8 +89,8 @@ def fit(h: torch.Tensor, u: torch.Tensor | None, acc: np.ndarray, narrow: tuple[
             loss = scaling if loss is None else loss + scaling
         return loss
 
-    _fit(member, batch_loss, len(acc), config.pair_epochs, config.head_batch_size, config.head_lr, seed,
-         "pairwise", None, config.grad_clip, config.averaged_epochs(config.pair_epochs))
+    fit(member, batch_loss, len(acc), config.pair_epochs, config.head_batch_size, config.head_lr, seed,
+        "pairwise", None, config.grad_clip, config.averaged_epochs(config.pair_epochs))
     return member.eval()
 
 
@@ -111,7 +110,7 @@ def evaluate_seed(seed: int, data: RuleData) -> dict:
     for variant, pairs in (("control", None), ("scaling pairs", narrow)):
         e = copy.deepcopy(est)
         for name, fcm in PAIRWISE.items():
-            e.members[name] = fit(h, u if fcm else None, acc[train], pairs, config, seed)
+            e.members[name] = fit_member(h, u if fcm else None, acc[train], pairs, config, seed)
         estimators[variant] = e
     out = {}
     for variant, e in estimators.items():
@@ -121,7 +120,7 @@ def evaluate_seed(seed: int, data: RuleData) -> dict:
                          **{n: spearman(acc[val2], scores[n]) for n in PAIRWISE},
                          **width_scores(e, data)},
                "zero_shot": {}}
-        for s in EVAL_SETS:
+        for s in EVAL_SETS.values():
             g, a = data.sets[s.key]
             sc = method_scores(e, g, ["gennape", *PAIRWISE])
             row["zero_shot"][s.key] = {m: spearman(a, v) for m, v in sc.items()}
@@ -141,7 +140,7 @@ def write_table(results: dict[int, dict], path: Path) -> None:
         return width_check(r["nb101"])
 
     lines = ["# Pairwise heads with scaling pairs (the same cell wider is better)", "",
-             "Generated by `python experiments/pairwise_scaling_pairs.py` (its docstring has the protocol and the "
+             "Generated by `python -m experiments.pairwise_scaling_pairs` (its docstring has the protocol and the "
              f"rule); Spearman, mean over seeds {', '.join(map(str, seeds))} of `gennape_seeds`. `default`: the "
              "shipped members; `control`: retrained by this script without scaling pairs; `scaling pairs`: "
              "retrained with them.", "", "## NB-101 (the rule)", "",
@@ -158,7 +157,7 @@ def write_table(results: dict[int, dict], path: Path) -> None:
               "## Zero-shot (reported; decides nothing)", "",
               "| family | " + " | ".join(f"GENNAPE {v}" for v in VARIANTS) + " | "
               + " | ".join(f"CL+Pairwise {v}" for v in VARIANTS) + " |", "|---" * (2 * len(VARIANTS) + 1) + "|"]
-    for s in EVAL_SETS:
+    for s in EVAL_SETS.values():
         cells = [mean(v, lambda r: r["zero_shot"][s.key]["gennape"]) for v in VARIANTS]
         cells += [mean(v, lambda r: r["zero_shot"][s.key]["cl_pairwise"]) for v in VARIANTS]
         lines.append(f"| {s.title} | " + " | ".join(f"{c:.3f}" for c in cells) + " |")

@@ -2,7 +2,7 @@
 resumably, then a table written from every seed's raw results.
 
 A script ``experiments/X.py`` calls ``main(one_set, write_table, Path("results/X"), describe)``;
-``python experiments/X.py [seed ...]`` then writes ``results/X/raw/seed{N}.json`` (finished label sets are
+``python -m experiments.X [seed ...]`` then writes ``results/X/raw/seed{N}.json`` (finished label sets are
 skipped) and ``results/X/README.md``.
 """
 
@@ -17,11 +17,11 @@ from typing import Callable
 import numpy as np
 import torch
 
-from gennape import SEED_ENSEMBLE_SUBDIR
-from gennape.estimator import WEIGHTS_DIR, Estimator
-from gennape.reproduce import EVAL_SETS, load_sets
+from gennape import load_estimator
+from gennape.estimator import Estimator
+from gennape.evaluation import EVAL_SETS, load_sets
 
-SPACE_OF = {s.key: s.dataset.split("/")[0] for s in EVAL_SETS}  # label set -> design space
+SPACE_OF = {s.key: s.dataset.split("/")[0] for s in EVAL_SETS.values()}  # label set -> design space
 
 
 def main(one_set: Callable[[Estimator, list, np.ndarray, int], dict],
@@ -37,14 +37,14 @@ def main(one_set: Callable[[Estimator, list, np.ndarray, int], dict],
     logging.getLogger("gennape.train").setLevel(logging.WARNING)
     raw = args.out / "raw"
     raw.mkdir(parents=True, exist_ok=True)
-    data = None
+    data, shipped = None, load_estimator("gennape_seeds")
     for seed in args.seeds:
         path = raw / f"seed{seed}.json"
         done = json.loads(path.read_text()) if path.is_file() else {}
-        todo = [s for s in EVAL_SETS if s.key not in done]
+        todo = [s for s in EVAL_SETS.values() if s.key not in done]
         if todo and data is None:
-            data = load_sets(EVAL_SETS)
-        est = Estimator.load(WEIGHTS_DIR / SEED_ENSEMBLE_SUBDIR / f"seed{seed}")
+            data = load_sets(EVAL_SETS.values())
+        est = shipped.estimators[shipped.seeds.index(seed)]
         for s in todo:
             graphs, acc = data[s.key]
             done[s.key] = one_set(est, graphs, acc, seed)

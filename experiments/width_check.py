@@ -3,13 +3,14 @@
 NB-101 validation-2 cells (>= 80 %; none of the estimators trained on them) are rebuilt with stem width 16,
 32 and 64 (NB-101 uses 128; NB-201's cells are 16-64 wide) and keep their measured (128-wide) labels; each
 seed's estimator of a runs folder scores them. Width 128 reproduces the validation-2 number. The mean over
-widths 16 and 32 is the pre-registered criterion of the width_augmentation variant (session 9); on the
-default's five seeds it tracked zero-shot transfer far better than validation-2 itself (working notes).
+widths 16 and 32 is the criterion of the width_augmentation variant, fixed before measuring (docs/decisions.md);
+on the default's five seeds it tracked zero-shot transfer far better than validation-2 itself (docs/transfer.md,
+"Width robustness and FLOPs centring").
 
-    python experiments/width_check.py [runs/reproduce/default ...]
+    python -m experiments.width_check [runs/reproduce/default ...]
 
-Measured, 5 seeds, widths 16 / 32 / 64 / 128: the default (FLOPs centring, session 11) 0.8256 / 0.8375 / 0.8743 /
-0.9175 (criterion 0.8315); before it (preset no_flops_centring: CL width views, ff65006, the same checkpoints)
+Measured, 5 seeds, widths 16 / 32 / 64 / 128: the default (FLOPs centring) 0.8256 / 0.8375 / 0.8743 / 0.9175
+(criterion 0.8315); before it (preset no_flops_centring: CL width views, ff65006, the same checkpoints)
 0.6252 / 0.6769 / 0.8299 / 0.9181 (0.6511); before those (preset no_cl_width_views, 89767b4) 0.5593 / 0.6404 /
 0.8250 / 0.9146 (0.5999).
 """
@@ -24,7 +25,7 @@ from scipy.stats import spearmanr
 from gennape.data import load
 from gennape.estimator import Estimator
 from gennape.families.nb101 import network_graph
-from gennape.train import TrainConfig, split_nb101
+from gennape.training import TrainConfig, split_nb101
 
 WIDTHS = (16, 32, 64, 128)
 CRITERION = (16, 32)
