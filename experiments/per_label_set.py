@@ -34,7 +34,7 @@ def main(one_set: Callable[[Estimator, list, np.ndarray, int], dict],
     parser.add_argument("--out", type=Path, default=out)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    logging.getLogger("gennape.train").setLevel(logging.WARNING)
+    logging.getLogger("gennape.training").setLevel(logging.WARNING)
     raw = args.out / "raw"
     raw.mkdir(parents=True, exist_ok=True)
     data, shipped = None, load_estimator("gennape_seeds")

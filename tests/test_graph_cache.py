@@ -109,6 +109,18 @@ def test_key_follows_the_source_of_every_module_the_family_uses(nb201, monkeypat
         b'\ndef helper():\n    """New words."""\n')
 
 
+def test_a_code_digest_does_not_depend_on_what_was_imported_before():
+    import subprocess
+    import sys
+
+    code = ("import importlib, sys; from gennape.provenance import code_digest; "
+            "importlib.import_module(sys.argv[1]) if len(sys.argv) > 1 else None; "
+            "print(code_digest('gennape.data.graph_cache'))")
+    digests = {subprocess.run([sys.executable, "-c", code, *extra], capture_output=True, text=True,
+                              check=True).stdout for extra in ([], ["gennape.families.catalogue"])}
+    assert len(digests) == 1, "importing every family module changed the digest of a module that binds the package"
+
+
 def test_dataset_graphs_follow_the_records_of_a_data_set(tmp_path, nb201, specs, monkeypatch):
     records = [Record(spec, 90.0 + i) for i, spec in enumerate(specs)]
     monkeypatch.setitem(data_base.DATA_SETS._entries, "test/five", (lambda root: records, "nb201"))

@@ -161,7 +161,7 @@ def test_cl_width_views_train_only_the_contrastive_stage_on_other_widths(tmp_pat
     for preset in ("no_cl_width_views", "width_augmentation", "all_families"):
         assert TrainConfig.preset(preset).cl_width_views == ()
     config = dataclasses.replace(TrainConfig.preset("quick"), cl_width_views=(16, 128), baselines=())
-    with caplog.at_level(logging.INFO, logger="gennape.train"):
+    with caplog.at_level(logging.INFO, logger="gennape.training"):
         train_estimator(config, seed=0, out_dir=tmp_path)
     assert "stem widths [16, 128]" in caplog.text
     assert json.loads((tmp_path / "config.json").read_text())["cl_width_views"] == [16, 128]
@@ -174,7 +174,8 @@ def test_the_default_averages_the_last_half_of_each_supervised_stage():
     assert config.averaged_epochs(40) == 20 and config.averaged_epochs(15) == 8
     assert TrainConfig.preset("no_weight_averaging").averaged_epochs(40) == 0
     # pre-registered scope: neither fine-tuning (no validation, last epoch) nor the paper's schedule averages
-    assert FineTuneConfig().stage_config().averaged_epochs(100) == 0 and TrainConfig.preset("paper").averaged_epochs(40) == 0
+    assert FineTuneConfig().stage_config().averaged_epochs(100) == 0
+    assert TrainConfig.preset("paper").averaged_epochs(40) == 0
     rng = np.random.default_rng(0)
     h = rng.normal(size=(200, 33)).astype(np.float32)
     _, history = fit_regression_head(h, h[:, 0], config=TrainConfig(head_epochs=5, weight_averaging=True), seed=0,
@@ -201,7 +202,7 @@ def test_quick_preset_end_to_end_and_resume(tmp_path, caplog):
         assert -1 <= m["spearman"] <= 1 and 0 <= m["ndcg@10"] <= 1
     assert 0 < metrics["cl_fcm_t"]["mae"] < 20  # percent
     assert set(est.scales) == set(est.members)
-    with caplog.at_level(logging.INFO, logger="gennape.train"):
+    with caplog.at_level(logging.INFO, logger="gennape.training"):
         again = train_estimator(config, seed=0, out_dir=tmp_path)
     assert "stage encoder: loaded" in caplog.text and "epoch" not in caplog.text
     graphs = random_networks(5, seed=9)
@@ -225,7 +226,7 @@ def test_flops_centring_is_a_prediction_setting_that_resumes_every_stage(tmp_pat
     graphs, _ = nb101_cells(config.max_cells)
     train, _, _ = split_nb101(len(graphs), config.split_seed)
     assert centred.flops_centre == pytest.approx(np.median(np.log10([graphs[i].flops for i in train]) - 9))
-    with caplog.at_level(logging.INFO, logger="gennape.train"):
+    with caplog.at_level(logging.INFO, logger="gennape.training"):
         plain = train_estimator(dataclasses.replace(config, flops_centring=False), seed=0, out_dir=tmp_path)
     assert "epoch" not in caplog.text  # every stage loaded: the checkpoints do not depend on it
     assert plain.flops_centre is None and not json.loads((tmp_path / "config.json").read_text())["flops_centring"]

@@ -45,8 +45,14 @@ def gennape_dependencies(module_name: str) -> set[str]:
         if name in found:
             continue
         found.add(name)
-        for value in vars(sys.modules[name]).values():
+        module = sys.modules[name]
+        exported = getattr(module, "__all__", ())
+        for key, value in vars(module).items():
             dep = value.__name__ if isinstance(value, ModuleType) else getattr(value, "__module__", None)
+            # a package's submodules join its namespace whenever anything imports them: they count only
+            # where the package exports them, so the digest does not depend on what was imported before
+            if isinstance(value, ModuleType) and dep.startswith(name + ".") and key not in exported:
+                continue
             if isinstance(dep, str) and dep.startswith("gennape.") and dep in sys.modules:
                 todo.append(dep)
     return found

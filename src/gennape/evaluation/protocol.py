@@ -74,7 +74,7 @@ def method_scores(est: Estimator, graphs: Sequence[ComputeGraph], methods: Seque
 
 
 def score_metrics(est: Estimator, scores: dict[str, np.ndarray], acc: np.ndarray) -> dict[str, dict[str, float]]:
-    """:func:`gennape.metrics.summary` of each method's scores; ``mae`` only where :func:`calibrated`."""
+    """:func:`.metrics.summary` of each method's scores; ``mae`` only where :func:`calibrated`."""
     out = {}
     for method, s in scores.items():
         m = summary(acc, s)

@@ -49,8 +49,9 @@ EMBEDDING_SAMPLE = 300  # graphs per family in the embedding map
 def settings(config: TrainConfig, sets: Sequence[EvalSet], k: int, epochs: int, max_records: int | None) -> dict:
     """Everything a seed's numbers depend on besides the seed, the code that computes them included:
     a finished seed is reused only if equal."""
-    setup = {"eval_version": EVAL_VERSION, "code": code_digest("gennape.training.pipeline") + code_digest("gennape.training.fine_tuning")
-             + code_digest("gennape.evaluation.protocol"),
+    code = "".join(code_digest(m) for m in ("gennape.training.pipeline", "gennape.training.fine_tuning",
+                                             "gennape.evaluation.protocol"))
+    setup = {"eval_version": EVAL_VERSION, "code": code,
              "train": dataclasses.asdict(config), "sets": [s.key for s in sets], "k": k, "epochs": epochs,
              "max_records": max_records}
     return json.loads(json.dumps(setup))  # as it reads back from a file: tuples become lists
@@ -101,7 +102,7 @@ def run_seed(seed: int, config: TrainConfig, sets: Sequence[EvalSet], data: dict
         scores = protocol.method_scores(reported, g, protocol.methods_of(reported))
         zs = protocol.score_metrics(reported, scores, a)
         t1 = time.perf_counter()
-        with _quiet("gennape.train"):  # 100 epochs x every member x every family would swamp the log
+        with _quiet("gennape.training"):  # 100 epochs x every member x every family would swamp the log
             fs = protocol.few_shot(est, g, a, seed, k=k, epochs=epochs)
         t2 = time.perf_counter()
         partial["sets"][s.key] = {"n": len(g), "zero_shot": zs, "few_shot": fs,
@@ -142,7 +143,7 @@ def over_fine_tuning_seeds(est: Estimator | SeedEnsemble, sets: Sequence[EvalSet
                 continue
             t0 = time.perf_counter()
             tune, test = protocol.finetune_split(len(g), ft_seed, k)
-            with _quiet("gennape.train"):
+            with _quiet("gennape.training"):
                 tuned = est.fine_tune([g[i] for i in tune], a[tune], epochs=epochs, seed=ft_seed)
             state["few_shot"][str(ft_seed)] = _ensemble_metrics(_ensemble_scores(tuned, [g[i] for i in test]),
                                                                 a[test])
@@ -286,8 +287,8 @@ def _reproduce(out: Path, runs: Path, seeds, config, quick, datasets, weights_di
     else:
         log.warning("the run of the best seed %d is missing (%s): plots and weights not updated", best, run_dir)
     options = "--quick" if quick else "" if runs.name == "default" else f"--preset {runs.name}"
-    write_text_atomically(out / "README.md", readme(done, best, weights_dir if shipped else None, ensemble_to, setup, options,
-                                                EMBEDDING_SAMPLE))
+    write_text_atomically(out / "README.md", readme(done, best, weights_dir if shipped else None, ensemble_to, setup,
+                                                    options, EMBEDDING_SAMPLE))
     log.info("tables written to %s; best seed %d", out, best)
     return agg
 
@@ -310,7 +311,8 @@ def _seed_ensemble_stage(out: Path, runs: Path, done: dict[int, dict], agg: dict
     log.info("seed ensemble NB-101 val-2 (>= %g %%): SRCC %.4f (seeds: %s)", config.min_accuracy,
              nb101["above"]["gennape"]["spearman"], ", ".join(
                  f"{done[s]['nb101_val2']['above']['gennape']['spearman']:.4f}" for s in seeds))
-    write_json_atomically(out / "raw" / "seed_ensemble.json", {"setup": ens_setup, "nb101_val2": nb101, "sets": results})
+    write_json_atomically(out / "raw" / "seed_ensemble.json",
+                          {"setup": ens_setup, "nb101_val2": nb101, "sets": results})
     write_text_atomically(out / "seed_ensemble.md", beside_one_seed(
         agg, nb101, results, seeds, config.min_accuracy,
         f"GENNAPE, {len(seeds)} seeds averaged (`gennape.estimator.seed_ensemble`)",

@@ -121,9 +121,9 @@ PREDICTION_ONLY = ("flops_centring",)
 class FineTuneConfig:
     """Fine-tuning a trained estimator on a few labelled networks (GENNAPE: 50). 50 samples leave no
     validation split: every member trains ``epochs`` epochs and ends at the last one (or, with
-    ``weight_averaging``, at the mean of its last half of epochs), without op dropout. The k-GNN takes fewer, larger steps than the paper's (batch 1,
-    Adam 1e-4) on the same data. ``recentre``: each regressor first moves its mean output onto the
-    samples' mean label."""
+    ``weight_averaging``, at the mean of its last half of epochs), without op dropout. The k-GNN takes
+    fewer, larger steps than the paper's (batch 1, Adam 1e-4) on the same data. ``recentre``: each
+    regressor first moves its mean output onto the samples' mean label."""
     epochs: int = 100
     seed: int = 0
     head_batch_size: int = 8

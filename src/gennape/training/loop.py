@@ -12,12 +12,12 @@ import numpy as np
 import torch
 from torch import nn
 
-log = logging.getLogger("gennape.train")
+log = logging.getLogger("gennape.training")
 
 
 def fit(module: nn.Module, batch_loss: Callable[[np.ndarray, np.random.Generator], torch.Tensor | None], n: int,
-         epochs: int, batch_size: int, lr: float, seed: int, name: str,
-         val_loss: Callable[[], float] | None = None, grad_clip: float = 5.0, average_last: int = 0) -> dict:
+        epochs: int, batch_size: int, lr: float, seed: int, name: str,
+        val_loss: Callable[[], float] | None = None, grad_clip: float = 5.0, average_last: int = 0) -> dict:
     """Adam on ``batch_loss(indices, rng)`` over shuffled mini-batches of range(n). The module ends at
     the mean of its end-of-epoch weights over the last ``average_last`` epochs if > 0 (stochastic
     weight averaging; ``val_loss`` is then only logged), else at its best epoch by ``val_loss``

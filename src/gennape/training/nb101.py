@@ -12,14 +12,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .. import families
 from ..data import load
 from ..data.graph_cache import dataset_graphs
 from ..errors import GennapeError
+from ..families import get as get_family
+from ..families import names as family_names
 from ..families.nb101 import network_graph
 from ..graph.compute_graph import ComputeGraph
 
-log = logging.getLogger("gennape.train")
+log = logging.getLogger("gennape.training")
 
 
 def split_nb101(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -38,7 +39,7 @@ def nb101_cells(max_cells: int | None = None) -> tuple[list[ComputeGraph], np.nd
         graphs = dataset_graphs("nb101", "nb101")
     else:
         records = records[:max_cells]
-        family = families.get("nb101")
+        family = get_family("nb101")
         graphs = [family.to_graph(r.spec) for r in records]
     return graphs, np.array([r.accuracy for r in records])
 
@@ -72,9 +73,9 @@ class RandomWidths(Sequence):
 def sample_design_spaces(per_family: int, seed: int) -> list[ComputeGraph]:
     """``per_family`` graphs drawn uniformly from every family's design space except NB-101 (no labels)."""
     graphs = []
-    for name in families.names():
+    for name in family_names():
         if name != "nb101":
-            family, rng = families.get(name), random.Random(f"{name}:{seed}")
+            family, rng = get_family(name), random.Random(f"{name}:{seed}")
             graphs += [family.to_graph(family.sample(rng)) for _ in range(per_family)]
     return graphs
 

@@ -33,7 +33,7 @@ from .config import INTRODUCED_LATER, PREDICTION_ONLY, TrainConfig, check_combin
 from .nb101 import RandomWidths, graphs_digest, nb101_cells, sample_design_spaces, split_nb101, widths_of_nb101
 from .stages import fit_gnn, fit_pairwise_head, fit_regression_head, pretrain_encoder, tune_encoder
 
-log = logging.getLogger("gennape.train")
+log = logging.getLogger("gennape.training")
 
 
 def train_estimator(config: TrainConfig, seed: int, out_dir: str | Path) -> Estimator:

@@ -71,7 +71,7 @@ def pretrain_encoder(graphs: Sequence[ComputeGraph], spectra: np.ndarray, config
             return float(np.mean(losses))
 
     history = fit(model, batch_loss, len(graphs), config.cl_epochs, config.cl_batch_size, config.cl_lr, seed,
-                   "CL encoder", val_loss, config.grad_clip)
+                  "CL encoder", val_loss, config.grad_clip)
     return encoder.eval(), history
 
 
@@ -104,7 +104,7 @@ def tune_encoder(encoder: GraphEncoder, graphs: Sequence[ComputeGraph], y: np.nd
             return F.mse_loss(torch.cat([predict(val[0][i:i + 512]) for i in range(0, len(vt), 512)]), vt).item()
 
     history = fit(model, batch_loss, len(t), config.tune_epochs, config.gnn_batch_size, config.tune_lr, seed,
-                   "encoder fine-tuning", val_loss, config.grad_clip, config.averaged_epochs(config.tune_epochs))
+                  "encoder fine-tuning", val_loss, config.grad_clip, config.averaged_epochs(config.tune_epochs))
     return tuned.eval(), history
 
 
@@ -141,7 +141,7 @@ def fit_regression_head(embeddings: np.ndarray, y: np.ndarray, memberships: np.n
 
     epochs = config.head_epochs if epochs is None else epochs
     history = fit(member, batch_loss, len(t), epochs, config.head_batch_size, config.head_lr, seed, name, val_loss,
-                   config.grad_clip, config.averaged_epochs(epochs))
+                  config.grad_clip, config.averaged_epochs(epochs))
     return member.eval(), history
 
 
@@ -195,7 +195,7 @@ def fit_pairwise_head(embeddings: np.ndarray, acc: np.ndarray, memberships: np.n
 
     epochs = config.pair_epochs if epochs is None else epochs
     history = fit(member, batch_loss, len(acc), epochs, config.head_batch_size, config.head_lr, seed, name,
-                   val_loss, config.grad_clip, config.averaged_epochs(epochs))
+                  val_loss, config.grad_clip, config.averaged_epochs(epochs))
     return member.eval(), history
 
 
@@ -225,5 +225,5 @@ def fit_gnn(graphs: Sequence[ComputeGraph], y: np.ndarray, conv: str = "kgnn", *
 
     epochs = config.gnn_epochs if epochs is None else epochs
     history = fit(member, batch_loss, len(t), epochs, batch_size or config.gnn_batch_size, lr or config.gnn_lr, seed,
-                   f"{conv} GNN", val_loss, config.grad_clip, config.averaged_epochs(epochs))
+                  f"{conv} GNN", val_loss, config.grad_clip, config.averaged_epochs(epochs))
     return member.eval(), history
