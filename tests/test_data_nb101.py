@@ -16,17 +16,10 @@ DATA_1K = "raw/nasbench101/data-1k.json"
 DATA_20K = "raw/nasbench101/data-20k.json"
 
 
-def shared_file(relative):
-    path = data_root() / relative
-    if not path.is_file():
-        pytest.skip(f"labelled data {path} not available")
-    return path
-
-
 @pytest.fixture(scope="module")
 def data_1k_cells():
     """(matrix, labels, key) of the 1,000 rows of data-1k.json, padding vertices removed."""
-    data = json.loads(shared_file(DATA_1K).read_text())
+    data = json.loads((data_root() / DATA_1K).read_text())
     cells = []
     for adjacency, operations, key in zip(data["adjacency"], data["operations"], data["key"]):
         keep = [i for i, op in enumerate(operations) if op != nh.PADDING_LABEL]
@@ -45,17 +38,20 @@ def op_names(labels):
     return ["input", *(nh.OPS[k] for k in labels[1:-1]), "output"]
 
 
+@pytest.mark.data("raw/nasbench101")
 def test_module_hash_reproduces_every_data_1k_key(data_1k_cells):
     assert len(data_1k_cells) == 1000
     assert [nh.module_hash(m, labels) for m, labels, _ in data_1k_cells] == [k for *_, k in data_1k_cells]
 
 
+@pytest.mark.data("raw/nasbench101")
 def test_module_hash_agrees_with_the_nb101_family(data_1k_cells):
     for matrix, labels, key in data_1k_cells[:200]:
         assert nb101_hash(matrix, op_names(labels)) == key
         assert NB101Spec.from_cell(matrix, op_names(labels)).hash == key
 
 
+@pytest.mark.data("raw/nasbench101")
 def test_module_hash_ignores_vertex_order_but_not_ops(data_1k_cells):
     rng = random.Random(0)
     for matrix, labels, key in data_1k_cells[:50]:
@@ -180,10 +176,11 @@ def test_loader_rejects_ragged_missing_or_non_numeric_columns(small_cache, tmp_p
 
 # ---------------------------------------------------------------------------- the full space
 @pytest.mark.slow
+@pytest.mark.data("raw/nasbench101")
 def test_full_enumeration_recovers_every_data_20k_key(tmp_path):
     table = nh.cell_table(tmp_path, progress=False)
     counts = np.bincount(table.num_vertices, minlength=8)[2:]
     assert counts.tolist() == [nh.CELLS_PER_VERTEX_COUNT[v] for v in range(2, 8)] and len(table) == 423_624
-    keys = json.loads(shared_file(DATA_20K).read_text())["key"]
+    keys = json.loads((data_root() / DATA_20K).read_text())["key"]
     rows = table.index(keys)
     assert [table.key(r) for r in rows] == keys

@@ -260,6 +260,7 @@ def test_shipped_weights_load_and_rank_graphs(graphs):
     assert np.isfinite(est.predict_accuracy(odd_graphs())).all()
 
 
+@pytest.mark.data("raw/nasbench101")
 def test_shipped_weights_still_predict_nb101_validation_cells():
     """Guards the weights against silent changes of features or graph conversion."""
     import gennape

@@ -48,6 +48,7 @@ def family():
     return graphs, acc
 
 
+@pytest.mark.data("raw/nasbench101")
 def test_method_scores_match_the_estimator_and_the_graphs(estimator, family):
     graphs, _ = family
     scores = evaluate.method_scores(estimator, graphs, evaluate.methods_of(estimator))
@@ -63,6 +64,7 @@ def test_method_scores_match_the_estimator_and_the_graphs(estimator, family):
         evaluate.method_scores(estimator, graphs, ["synflow"])
 
 
+@pytest.mark.data("raw/nasbench101")
 def test_zero_shot_reports_mae_only_for_accuracy_outputs(estimator, family):
     graphs, acc = family
     result = evaluate.zero_shot(estimator, graphs, acc)
@@ -75,6 +77,7 @@ def test_zero_shot_reports_mae_only_for_accuracy_outputs(estimator, family):
         evaluate.zero_shot(estimator, graphs, acc[:-1])
 
 
+@pytest.mark.data("raw/nasbench101")
 def test_few_shot_scores_the_held_out_networks_and_leaves_the_estimator_alone(estimator, family):
     graphs, acc = family
     before = estimator.predict(graphs)
@@ -87,6 +90,7 @@ def test_few_shot_scores_the_held_out_networks_and_leaves_the_estimator_alone(es
     np.testing.assert_array_equal(estimator.predict(graphs), before)
 
 
+@pytest.mark.data("raw/nasbench101")
 def test_nb101_val2_drops_cells_below_the_threshold(estimator, family):
     graphs, acc = family
     val2 = np.arange(0, 90, 2)

@@ -108,6 +108,7 @@ def test_macro_keys_naming_one_network_give_equal_specs():
     assert family.parse("10120000") != family.parse("00120000")  # a reducing identity is a projection
 
 
+@pytest.mark.data("raw/nas_bench_macro")
 def test_macro_params_and_flops_match_every_key():
     family, records = get("nas_bench_macro"), data.load("nas_bench_macro")
     raw = json.loads((data.data_root() / "raw/nas_bench_macro/nas-bench-macro_cifar10.json").read_text())
@@ -118,6 +119,7 @@ def test_macro_params_and_flops_match_every_key():
             assert (g.params, g.flops, raw[key]["mean_acc"]) == (raw[key]["params"], raw[key]["flops"], r.accuracy)
 
 
+@pytest.mark.data("raw/transnas_bench101_zc")
 @pytest.mark.parametrize("space, task, count", [
     ("macro", "class_object", 662), pytest.param("macro", "class_scene", 662, marks=pytest.mark.slow),
     ("micro", "class_object", 711), pytest.param("micro", "class_scene", 711, marks=pytest.mark.slow)])
@@ -132,6 +134,7 @@ def test_transnas_params_match_naslib(space, task, count):
         assert 10 < r.accuracy < 60
 
 
+@pytest.mark.data("raw/transnas_bench101_zc")
 def test_transnas_task_sets_the_head():
     """class_scene differs from class_object only in the head (63 outputs): check it on a sample of rows."""
     for space, family in (("macro", TransNASMacro("class_scene")), ("micro", TransNASMicro("class_scene"))):
@@ -139,6 +142,9 @@ def test_transnas_task_sets_the_head():
         assert len(records) == {"macro": 662, "micro": 711}[space]
         for r in random.Random(0).sample(records, 60):
             assert family.to_graph(r.spec).params == r.extra["params"], family.format(r.spec)
+
+
+def test_transnas_head_size_follows_the_task():
     spec = get("transnas_macro").parse("64-1234-basic")
     assert TransNASMacro("class_object").to_graph(spec).params - TransNASMacro("class_scene").to_graph(spec).params \
         == (256 + 1) * (100 - 63)

@@ -9,7 +9,7 @@ import random
 import pytest
 import torch
 
-from gennape.data import DataError, data_root, load
+from gennape.data import DataError, load
 from gennape.errors import SpecError
 from gennape.families import get
 from gennape.families.accel_nasbench import AccelBlock, AccelSpec
@@ -20,14 +20,11 @@ from gennape.graph import ComputeGraph
 from gennape.graph import from_torch
 from gennape.graph.ops import OP_INDEX
 
-RAW = {"ofa_mbv3/dynast": "raw/ofa_mbv3_dynast", "ofa_mbv3/moofa_mit": "raw/ofa_mbv3_moofa",
-       "ofa_mbv3/moofa_compofa": "raw/ofa_mbv3_moofa", "accel_nasbench": "raw/accel_nasbench"}
+DATA_SETS = ["accel_nasbench", "ofa_mbv3/dynast", "ofa_mbv3/moofa_compofa", "ofa_mbv3/moofa_mit"]
 _loaded: dict[str, list] = {}
 
 
 def records(name: str) -> list:
-    if not (data_root() / RAW[name]).is_dir():
-        pytest.skip(f"labelled data {data_root() / RAW[name]} not available")
     if name not in _loaded:
         _loaded[name] = load(name)
     return _loaded[name]
@@ -38,6 +35,7 @@ def some(items: list, n: int = 50, seed: int = 0) -> list:
 
 
 # ------------------------------------------------------------------ agreement with the labelled data
+@pytest.mark.data("raw/ofa_mbv3_dynast")
 def test_ofa_mbv3_w1_params_and_macs_equal_dynast():
     family = get("ofa_mbv3")
     for record in some(records("ofa_mbv3/dynast")):
@@ -55,6 +53,7 @@ def thop_macs(graph: ComputeGraph) -> int:
     return graph.flops + 4 * int(bn) + int(((pooled[:, 0] * pooled[:, 1] + 1) * pooled[:, 2]).sum())
 
 
+@pytest.mark.data("raw/accel_nasbench")
 def test_accel_params_equal_data_and_macs_equal_thop_count():
     family = get("accel_nasbench")
     for record in some(records("accel_nasbench")):
@@ -65,6 +64,7 @@ def test_accel_params_equal_data_and_macs_equal_thop_count():
 
 
 # ------------------------------------------------------------------ loaders
+@pytest.mark.data("raw/ofa_mbv3_dynast")
 def test_dynast_loader_merges_repeated_measurements_of_one_architecture():
     recs = records("ofa_mbv3/dynast")
     assert len(recs) == 2162 and len({r.spec for r in recs}) == 2162
@@ -75,6 +75,7 @@ def test_dynast_loader_merges_repeated_measurements_of_one_architecture():
     assert repeated and max(r.extra["accuracy_range"] for r in repeated) < 0.1
 
 
+@pytest.mark.data("raw/ofa_mbv3_moofa")
 def test_moofa_loaders_give_percent_accuracy_and_resolution():
     mit, comp = records("ofa_mbv3/moofa_mit"), records("ofa_mbv3/moofa_compofa")
     assert (len(mit), len(comp)) == (2610, 2080)
@@ -89,6 +90,7 @@ def test_moofa_loaders_give_percent_accuracy_and_resolution():
             assert {e for _, e in stage} == {{2: 3, 3: 4, 4: 6}[len(stage)]}
 
 
+@pytest.mark.data("raw/accel_nasbench")
 def test_accel_loader_reads_every_result_in_percent_with_counts():
     recs = records("accel_nasbench")
     assert len(recs) == 5138
@@ -98,7 +100,7 @@ def test_accel_loader_reads_every_result_in_percent_with_counts():
     assert first.extra["flops"] == 415_361_072 and "thop" in first.extra["flops_unit"]
 
 
-@pytest.mark.parametrize("name", sorted(RAW))
+@pytest.mark.parametrize("name", DATA_SETS)
 def test_missing_data_file_raises_data_error_naming_file_and_source(tmp_path, name):
     with pytest.raises(DataError, match=r"missing data file .*raw/.*\(from .*(DyNAS-T|once-for-all|Accel-NASBench)"):
         load(name, tmp_path)

@@ -25,10 +25,7 @@ RAW = data_root() / "raw"
 @pytest.fixture(scope="module")
 def nb101_rows():
     """(matrix, ops, key, params) of the 1,000 cells of data-1k.json, padding vertices removed."""
-    path = RAW / "nasbench101" / "data-1k.json"
-    if not path.is_file():
-        pytest.skip(f"{path} not found")
-    data = json.loads(path.read_text())
+    data = json.loads((RAW / "nasbench101" / "data-1k.json").read_text())
     names = {-1: "input", -2: "output", 0: NB101_OPS[0], 1: NB101_OPS[1], 2: NB101_OPS[2]}
     rows = []
     for adjacency, labels, key, params in zip(data["adjacency"], data["operations"], data["key"],
@@ -39,10 +36,12 @@ def nb101_rows():
 
 
 # ------------------------------------------------------------------------------ NB-101
+@pytest.mark.data("raw/nasbench101")
 def test_nb101_hash_reproduces_every_data_key(nb101_rows):
     assert [nb101_hash(m, ops) for m, ops, _, _ in nb101_rows] == [key for _, _, key, _ in nb101_rows]
 
 
+@pytest.mark.data("raw/nasbench101")
 def test_nb101_canonical_order_is_the_order_nb101_stores(nb101_rows):
     for m, ops, key, _ in nb101_rows:
         spec = NB101Spec.from_cell(m, ops)
@@ -50,12 +49,14 @@ def test_nb101_canonical_order_is_the_order_nb101_stores(nb101_rows):
         assert spec.hash == key
 
 
+@pytest.mark.data("raw/nasbench101")
 def test_nb101_graph_params_equal_trainable_parameters(nb101_rows):
     family = get("nb101")
     rows = nb101_rows[::4]  # 250 cells; the benchmark checks all 1,000
     assert [family.to_graph(NB101Spec.from_cell(m, ops)).params for m, ops, _, _ in rows] == [p for *_, p in rows]
 
 
+@pytest.mark.data("raw/nasbench101")
 def test_nb101_isomorphic_and_unpruned_cells_are_one_spec(nb101_rows):
     rng = random.Random(0)
     for m, ops, key, _ in nb101_rows[:50]:
@@ -64,6 +65,9 @@ def test_nb101_isomorphic_and_unpruned_cells_are_one_spec(nb101_rows):
         permuted = [[int(m[order[i]][order[j]]) for j in range(n)] for i in range(n)]
         spec = NB101Spec.from_cell(permuted, [ops[v] for v in order])
         assert spec == NB101Spec.from_cell(m, ops) and spec.hash == key
+
+
+def test_nb101_dead_end_and_unreachable_vertices_are_pruned():
     # vertex 2 is a dead end (fed by the input, feeds nothing), then unreachable (feeds the output only)
     cell = NB101Spec.from_cell([[0, 1, 0], [0, 0, 1], [0, 0, 0]], ["input", "conv3x3-bn-relu", "output"])
     ops = ["input", "conv3x3-bn-relu", "maxpool3x3", "output"]
@@ -117,6 +121,7 @@ def test_nb101_mutation_can_grow_a_small_cell():
 
 
 # ------------------------------------------------------------------------------ NB-201
+@pytest.mark.data("raw/nasbench201")
 @pytest.mark.parametrize("dataset, classes", [
     ("cifar10", 10),
     pytest.param("cifar100", 100, marks=pytest.mark.slow),
@@ -160,6 +165,7 @@ def test_nb201_none_edges_are_zero_nodes_and_imagenet16_network():
 
 
 # ------------------------------------------------------------------------------ DARTS / NB-301
+@pytest.mark.data("raw/nasbench301")
 def test_nb301_graph_params_equal_naslib():
     rows = json.loads((RAW / "nasbench301" / "zc_nasbench301.json").read_text())["cifar10"]
     family = get("darts")
@@ -196,6 +202,7 @@ def test_darts_gennape_size_network():
 
 
 # ------------------------------------------------------------------------------ loaders
+@pytest.mark.data("raw/nasbench201")
 def test_nb201_loaders():
     records = load("nb201")
     assert len(records) == 15_625 and len({r.spec for r in records}) == 15_625
@@ -207,6 +214,7 @@ def test_nb201_loaders():
     assert min(r.accuracy for r in no_none) > 40
 
 
+@pytest.mark.data("raw/nasbench301")
 def test_nb301_loader():
     records = load("nb301")
     assert len(records) == 725 and len({r.spec for r in records}) == 725

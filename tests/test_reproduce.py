@@ -29,6 +29,7 @@ def run(tmp_path_factory):
     return root, kwargs, agg
 
 
+@pytest.mark.data("raw/nasbench101", "raw/transnas_bench101_zc")
 def test_tables_plots_and_weights_are_written(run):
     root, _, _ = run
     results = root / "results"
@@ -46,6 +47,7 @@ def test_tables_plots_and_weights_are_written(run):
     assert "Seed 0" in (results / "README.md").read_text()
 
 
+@pytest.mark.data("raw/nasbench101", "raw/transnas_bench101_zc")
 def test_the_shipped_estimator_is_evaluated_over_fine_tuning_seeds(run):
     root, _, _ = run
     raw = json.loads((root / "results" / "raw" / "shipped.json").read_text())
@@ -63,6 +65,7 @@ def test_the_shipped_estimator_is_evaluated_over_fine_tuning_seeds(run):
     assert "The shipped estimator (seed 0)" in table and "| TransNAS micro scene |" in table
 
 
+@pytest.mark.data("raw/nasbench101", "raw/transnas_bench101_zc")
 def test_seed_numbers_are_finite_and_in_range(run):
     root, _, _ = run
     result = json.loads((root / "results" / "raw" / "seed0.json").read_text())
@@ -79,6 +82,7 @@ def test_seed_numbers_are_finite_and_in_range(run):
     assert result["nb101_val2"]["above"]["cl_fcm_t"]["mae"] >= 0
 
 
+@pytest.mark.data("raw/nasbench101", "raw/transnas_bench101_zc")
 def test_rerun_skips_the_finished_seed(run, monkeypatch):
     root, kwargs, agg = run
     raw = root / "results" / "raw" / "seed0.json"
@@ -94,6 +98,7 @@ def test_rerun_skips_the_finished_seed(run, monkeypatch):
     assert "seed 0: finished before, skipped" in (root / "results" / "reproduce.log").read_text()
 
 
+@pytest.mark.data("raw/nasbench101", "raw/transnas_bench101_zc")
 def test_seeds_finished_in_another_session_are_aggregated(run):
     root, kwargs, _ = run
     raw = root / "results" / "raw"
@@ -123,6 +128,7 @@ def test_unknown_evaluation_set_is_refused(tmp_path):
         rp.reproduce(tmp_path, seeds=[0], quick=True, runs_dir=tmp_path, datasets=["imagenet"], weights_dir=None)
 
 
+@pytest.mark.data("raw/nasbench101", "raw/transnas_bench101_zc")
 def test_comparison_of_two_presets_pairs_their_common_seeds(run, tmp_path):
     root, kwargs, _ = run
     reference = json.loads((root / "results" / "raw" / "seed0.json").read_text())
@@ -143,6 +149,7 @@ def test_comparison_of_two_presets_pairs_their_common_seeds(run, tmp_path):
     assert "No seed finished under both" in rp.comparison({}, {0: variant}, ("a", "b"))
 
 
+@pytest.mark.data("raw/nasbench101", "raw/transnas_bench101_zc")
 def test_seed_ensemble_stage_evaluates_the_mean_of_the_seeds_and_resumes(run, tmp_path, monkeypatch):
     import shutil
 

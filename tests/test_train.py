@@ -135,8 +135,17 @@ def test_op_dropout_is_a_training_augmentation_of_the_nb101_stages_only():
     assert FineTuneConfig().stage_config().op_dropout == 0.0 and TrainConfig.preset("paper").op_dropout == 0.0
 
 
-def test_width_augmentation_reads_each_nb101_training_cell_at_random_widths():
+def test_width_settings_and_flops_centring_of_the_default_and_the_presets():
     assert TrainConfig().width_augmentation == () and TrainConfig.preset("width_augmentation").width_augmentation
+    assert TrainConfig().cl_width_views == (16, 32, 64, 128)
+    # the old default, the alternative and the unlabelled other families come without them
+    for preset in ("no_cl_width_views", "width_augmentation", "all_families"):
+        assert TrainConfig.preset(preset).cl_width_views == ()
+    assert TrainConfig.preset("quick").flops_centring and not TrainConfig.preset("no_flops_centring").flops_centring
+
+
+@pytest.mark.data("raw/nasbench101")
+def test_width_augmentation_reads_each_nb101_training_cell_at_random_widths():
     records = load("nb101")[:20]
     graphs = [network_graph(r.spec) for r in records]
     versions = widths_of_nb101(graphs, (16, 128))
@@ -155,11 +164,8 @@ def test_width_augmentation_reads_each_nb101_training_cell_at_random_widths():
     assert draws("cl") == draws("cl") and draws("cl") != draws("tune")
 
 
+@pytest.mark.data("raw/nasbench101")
 def test_cl_width_views_train_only_the_contrastive_stage_on_other_widths(tmp_path, caplog):
-    assert TrainConfig().cl_width_views == (16, 32, 64, 128)
-    # the old default, the alternative and the unlabelled other families come without them
-    for preset in ("no_cl_width_views", "width_augmentation", "all_families"):
-        assert TrainConfig.preset(preset).cl_width_views == ()
     config = dataclasses.replace(TrainConfig.preset("quick"), cl_width_views=(16, 128), baselines=())
     with caplog.at_level(logging.INFO, logger="gennape.training"):
         train_estimator(config, seed=0, out_dir=tmp_path)
@@ -193,6 +199,7 @@ def test_end_to_end_gnns_train_on_graphs(graphs, conv):
     assert member.args["conv"] == conv
 
 
+@pytest.mark.data("raw/nasbench101")
 def test_quick_preset_end_to_end_and_resume(tmp_path, caplog):
     config = TrainConfig.preset("quick")
     est = train_estimator(config, seed=0, out_dir=tmp_path)
@@ -219,6 +226,7 @@ def test_quick_preset_end_to_end_and_resume(tmp_path, caplog):
         train_estimator(config, seed=0, out_dir=old_dir)
 
 
+@pytest.mark.data("raw/nasbench101")
 def test_flops_centring_is_a_prediction_setting_that_resumes_every_stage(tmp_path, caplog):
     config = dataclasses.replace(TrainConfig.preset("quick"), baselines=())
     assert config.flops_centring and not TrainConfig.preset("no_flops_centring").flops_centring
