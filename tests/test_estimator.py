@@ -208,7 +208,7 @@ def test_load_refuses_other_feature_versions(est, tmp_path):
 
 def test_fine_tune_returns_new_estimator_and_leaves_original_unchanged(est, graphs):
     samples, rest = graphs[:12], graphs[12:]
-    acc = 80 + 10 * np.log10(1 + np.array([g.flops for g in samples], dtype=float) / 1e6)  # learnable
+    acc = 60 + 10 * np.log10(1 + np.array([g.flops for g in samples], dtype=float) / 1e6)  # learnable
     before = {m: est.predict(rest, member=m) for m in est.members}
     before_weights = dict(est.weights)
     tuned = est.fine_tune(samples, acc, epochs=3, seed=0)
@@ -233,7 +233,7 @@ def test_fine_tune_rejects_mismatched_labels(est, graphs):
 
 def test_fine_tune_can_keep_only_some_members(est, graphs):
     samples, rest = graphs[:12], graphs[12:]
-    acc = 80 + 10 * np.log10(1 + np.array([g.flops for g in samples], dtype=float) / 1e6)
+    acc = 60 + 10 * np.log10(1 + np.array([g.flops for g in samples], dtype=float) / 1e6)
     keep = [*est.weights, "cl"]
     tuned = est.fine_tune(samples, acc, epochs=2, seed=0, members=keep)
     assert set(tuned.members) == set(keep) and set(tuned.weights) == set(est.weights)

@@ -19,13 +19,36 @@ def _fail(err: Exception) -> None:
     raise typer.Exit(code=2)
 
 
+def _warn(message: str) -> None:
+    typer.secho(f"warning: {message}", fg=typer.colors.YELLOW, err=True)
+
+
 def _parse_shape(text: Optional[str]) -> Optional[tuple[int, ...]]:
+    """``--input-shape`` as (C, H, W), checked as the converters check it (one error line otherwise)."""
+    from .graph.checks import check_input_shape
+
     if text is None:
         return None
     try:
-        return tuple(int(v) for v in text.replace("x", ",").split(","))
+        shape = tuple(int(v) for v in text.replace("x", ",").split(","))
     except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a shape like 3,224,224") from None
+        _fail(GennapeError(f"--input-shape {text!r} is not a shape like 3,224,224"))
+    try:
+        return check_input_shape(shape)
+    except GennapeError as e:
+        _fail(GennapeError(f"--input-shape: {e}"))
+
+
+def _file_error(path: Path, err: Exception) -> str:
+    """``path: err`` for an error line, without repeating the path where the message starts with it."""
+    return str(err) if str(err).startswith(str(path)) else f"{path}: {err}"
+
+
+def _out_folder(out: Optional[Path]) -> Optional[Path]:
+    """``--out``, refused (one error line) when it names an existing file rather than a folder."""
+    if out is not None and out.exists() and not out.is_dir():
+        _fail(GennapeError(f"--out {out} is a file; name a folder (it is created when missing)"))
+    return out
 
 
 ESTIMATOR_HELP = ("a shipped estimator, gennape (one seed, the paper's rule) or gennape_seeds (every seed "
@@ -85,13 +108,13 @@ def _reading(items: list, what: str):
     return tqdm(items, desc=f"reading {what}", unit="model", disable=None, leave=False)
 
 
-def _read_models(path: Path, input_shape: Optional[str]) -> list:
+def _read_models(path: Path, input_shape: Optional[tuple[int, ...]]) -> list:
     """The graphs in one model file: a saved .npz (one or more graphs) or an ONNX model."""
     from .graph import from_onnx, load_graphs
 
     if path.suffix == ".npz":
         return load_graphs(path)
-    return [from_onnx(path, input_shape=_parse_shape(input_shape), name=path.stem)]
+    return [from_onnx(path, input_shape=input_shape, name=path.stem)]
 
 
 @app.command()
@@ -99,15 +122,16 @@ def predict(paths: list[Path] = typer.Argument(..., help=".onnx files, saved .np
             input_shape: Optional[str] = typer.Option(None, help="C,H,W for ONNX models with dynamic sizes"),
             estimator: str = typer.Option("gennape", help=ESTIMATOR_HELP)) -> None:
     """Score models with the shipped estimator, best first."""
+    shape = _parse_shape(input_shape)
     est = _load_estimator(estimator)
     files = [f for p in paths for f in (sorted([*p.glob("*.onnx"), *p.glob("*.npz")]) if p.is_dir() else [p])]
     graphs, failed = [], 0
     for f in _reading(files, "models"):
         try:
-            graphs += _read_models(f, input_shape)
+            graphs += _read_models(f, shape)
         except GennapeError as e:
             failed += 1
-            typer.secho(f"{f}: {e}", fg=typer.colors.RED, err=True)
+            typer.secho(_file_error(f, e), fg=typer.colors.RED, err=True)
     if not graphs:
         _fail(GennapeError(f"no model could be read from {', '.join(map(str, paths))}"))
     _print_estimates(graphs, est)
@@ -115,10 +139,15 @@ def predict(paths: list[Path] = typer.Argument(..., help=".onnx files, saved .np
         raise typer.Exit(code=2)
 
 
-def _read_labelled_models(labels: Path, input_shape: Optional[str]) -> tuple[list, np.ndarray]:
+def _read_labelled_models(labels: Path, input_shape: Optional[tuple[int, ...]]) -> tuple[list, np.ndarray]:
     """The graphs and accuracies (percent) of a CSV with the columns model,accuracy; every unusable
-    row is reported (file:line and why) before one error stops the command."""
+    row is reported (file:line and why: not a percentage, a model file that cannot be read or is on
+    an earlier row) before one error stops the command; then the accuracies are checked as
+    :func:`gennape.training.labels.check_accuracies` checks them (not fractions, not all equal), and
+    rows whose files hold the same network are warned about."""
     import csv
+
+    from .training.labels import accuracy_problem, check_accuracies
 
     if not labels.is_file():
         raise GennapeError(f"no labels file at {labels}")
@@ -127,7 +156,7 @@ def _read_labelled_models(labels: Path, input_shape: Optional[str]) -> tuple[lis
         rows, columns = list(reader), reader.fieldnames or []
     if not {"model", "accuracy"} <= set(columns):
         raise GennapeError(f"{labels} needs a header line with the columns model,accuracy; it has {columns}")
-    graphs, accuracies, problems = [], [], []
+    graphs, accuracies, problems, where_of, line_of = [], [], [], [], {}
     for line, row in enumerate(_reading(rows, labels.name), start=2):
         where, model = f"{labels}:{line}", (row["model"] or "").strip()
         try:
@@ -135,31 +164,44 @@ def _read_labelled_models(labels: Path, input_shape: Optional[str]) -> tuple[lis
         except (TypeError, ValueError):
             problems.append(f"{where}: accuracy {row['accuracy']!r} is not a number")
             continue
-        if not 0.0 <= accuracy <= 100.0:
-            problems.append(f"{where}: accuracy {accuracy:g} is not a percentage between 0 and 100")
+        if problem := accuracy_problem(accuracy):
+            problems.append(f"{where}: {problem}")
             continue
         if not model:
             problems.append(f"{where}: no model file named")
             continue
+        path = labels.parent / model
+        if path.resolve() in line_of:
+            problems.append(f"{where}: {model} is also on {labels}:{line_of[path.resolve()]}; list each model once")
+            continue
         try:
-            found = _read_models(labels.parent / model, input_shape)
+            found = _read_models(path, input_shape)
         except GennapeError as e:
             problems.append(f"{where}: {e}")
             continue
         if len(found) != 1:
             problems.append(f"{where}: {model} holds {len(found)} graphs; name one model per row")
             continue
+        line_of[path.resolve()] = line
         graphs += found
         accuracies.append(accuracy)
+        where_of.append(f"{where} ({model})")
     for problem in problems:
         typer.secho(problem, fg=typer.colors.RED, err=True)
     if problems:
         raise GennapeError(f"{len(problems)} of the {len(rows)} rows of {labels} cannot be used; nothing was "
                            "fine-tuned")
-    accuracies = np.array(accuracies)
-    if len(accuracies) and accuracies.max() <= 1.0:
-        raise GennapeError(f"every accuracy in {labels} is at most 1: give percentages (0-100), not fractions")
-    return graphs, accuracies
+    _warn_same_networks(graphs, where_of)
+    return graphs, check_accuracies(accuracies, where=str(labels))
+
+
+def _warn_same_networks(graphs: list, where_of: list[str]) -> None:
+    """One warning line per group of rows whose (different) files hold the same network."""
+    from .training.labels import same_networks
+
+    for group in same_networks(graphs):
+        _warn(f"{' and '.join(where_of[i] for i in group)} are the same network; each row counts as a sample "
+              "of its own")
 
 
 @app.command("fine-tune")
@@ -175,11 +217,18 @@ def fine_tune(labels: Path = typer.Argument(..., help="CSV with a header line an
     """Fine-tune an estimator on your own measured models (GENNAPE uses 50 of a design space) and
     save it; the encoder stays frozen, the heads and the k-GNN adapt, and the ensemble weights
     become the softmax of each member's Kendall tau on these models."""
+    import warnings
+
+    from .training.labels import DuplicateGraphWarning
+
+    shape, out = _parse_shape(input_shape), _out_folder(out)
     try:
-        graphs, accuracies = _read_labelled_models(labels, input_shape)
+        graphs, accuracies = _read_labelled_models(labels, shape)
         est = _load_estimator(estimator)
         typer.echo(f"fine-tuning on {len(graphs)} models, {epochs} epochs ...")
-        tuned = est.fine_tune(graphs, accuracies, epochs=epochs, seed=seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DuplicateGraphWarning)  # reported above, by file and line
+            tuned = est.fine_tune(graphs, accuracies, epochs=epochs, seed=seed)
     except GennapeError as e:
         _fail(e)
     try:
@@ -206,22 +255,27 @@ def convert(paths: list[Path] = typer.Argument(..., help="ONNX files or folders 
     """Convert ONNX models (files or folders) to computation graphs and print a summary of each."""
     from .graph import from_onnx
 
+    shape, out = _parse_shape(input_shape), _out_folder(out)
     files = [f for p in paths for f in (sorted(p.glob("*.onnx")) if p.is_dir() else [p])]
     if not files:
         _fail(GennapeError(f"no .onnx files in {', '.join(map(str, paths))}"))
     failed = 0
     for f in files:
         try:
-            g = from_onnx(f, input_shape=_parse_shape(input_shape), strict=strict, name=f.stem)
+            g = from_onnx(f, input_shape=shape, strict=strict, name=f.stem)
         except GennapeError as e:
             failed += 1
-            typer.secho(f"{f}: {e}", fg=typer.colors.RED, err=True)
+            typer.secho(_file_error(f, e), fg=typer.colors.RED, err=True)
             continue
         typer.echo(g.summary())
         if g.oov_ops:
             typer.echo(f"  out-of-vocabulary ops: {', '.join(g.oov_ops)}")
         if out is not None:
-            g.save(out / f"{f.stem}.npz")
+            try:
+                g.save(out / f"{f.stem}.npz")
+            except OSError as e:
+                failed += 1
+                typer.secho(f"{f}: cannot write {out / f'{f.stem}.npz'}: {e}", fg=typer.colors.RED, err=True)
     if failed:
         raise typer.Exit(code=2)
 

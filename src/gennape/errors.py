@@ -8,7 +8,8 @@ class GennapeError(Exception):
 
 
 class GraphError(GennapeError):
-    """A computation graph is malformed (cycle, dangling node, inconsistent shapes)."""
+    """A computation graph is malformed (cycle, dangling node, inconsistent shapes, negative costs,
+    a damaged graph file), or one graph was passed where a list of graphs is needed."""
 
 
 class ConversionError(GennapeError):
@@ -30,3 +31,12 @@ class SpecError(GennapeError):
 
 class DataError(GennapeError):
     """A labelled data file is missing or malformed."""
+
+
+class LabelError(GennapeError):
+    """Measured accuracies given for fine-tuning are unusable: not finite, not percentages in
+    [0, 100], fractions, all equal, not one per graph, or one network listed twice."""
+
+
+class EstimatorError(GennapeError):
+    """An estimator folder is missing, damaged (truncated or mis-shaped tensors) or from another version."""

@@ -17,12 +17,12 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from ..errors import GennapeError
+from ..errors import EstimatorError, GennapeError
 from ..graph import VOCAB_VERSION
 from ..graph.compute_graph import ComputeGraph
 from ..model import FEATURE_VERSION, FlopsAwareTransform, FuzzyCMeans, GraphEncoder, graphs_to_batch
 from .members import CALIBRATED_MEMBER, ENSEMBLE, Member, SharedInputs, member_from_spec
-from .scoring import chance_accuracy, chunks, flops_shift, live_parts, normalised_ranks
+from .scoring import chance_accuracy, check_graphs, chunks, flops_shift, live_parts, normalised_ranks
 
 FORMAT_VERSION = 1
 COMMON_SCALES = ("rank", "nb101")
@@ -78,7 +78,9 @@ class Estimator:
     def predict(self, graphs: Sequence[ComputeGraph], member: str | None = None) -> np.ndarray:
         """(len(graphs),) float64 scores, higher = better: the weighted ensemble of the members'
         scores on the common scale, or one ``member``'s score in its own unit (-inf for a network
-        that computes a constant, where the unit is not an accuracy)."""
+        that computes a constant, where the unit is not an accuracy). ``graphs`` is a list: one
+        graph is scored as ``predict([graph])`` (a bare graph raises :class:`GraphError`, as does a
+        graph with negative costs)."""
         if member is not None:
             return self.member_scores(graphs, [member])[member]
         return self.combine(self.member_scores(graphs, list(self.weights)))
@@ -105,11 +107,13 @@ class Estimator:
 
     @torch.no_grad()
     def member_scores(self, graphs: Sequence[ComputeGraph], names: Sequence[str]) -> dict[str, np.ndarray]:
-        """{member: (len(graphs),) float64 scores} with one encoder forward per chunk of graphs."""
+        """{member: (len(graphs),) float64 scores} with one encoder forward per chunk of graphs;
+        ``graphs`` as :func:`~.scoring.check_graphs` accepts them."""
         unknown = [n for n in names if n not in self.members]
         if unknown:
             raise GennapeError(f"unknown estimator member(s) {', '.join(unknown)}; this estimator has "
                                f"{', '.join(self.members)}")
+        graphs = check_graphs(graphs)
         lives, varying = live_parts(graphs)
         parts: dict[str, list[np.ndarray]] = {n: [] for n in names}
         shift = self.shift_of(lives)  # one shift for the whole call, not per chunk
@@ -173,7 +177,9 @@ class Estimator:
                   seed: int = 0, members: Sequence[str] | None = None) -> Estimator:
         """A NEW estimator fine-tuned on a few labelled graphs (percent) of a target family; this one is
         left untouched. :func:`gennape.training.fine_tune` with a :class:`~gennape.training.FineTuneConfig`
-        of these ``epochs`` and ``seed``; ``members``: fine-tune and keep only these (default: all)."""
+        of these ``epochs`` and ``seed``; ``members``: fine-tune and keep only these (default: all).
+        Raises :class:`~gennape.errors.LabelError` for unusable labels (not percentages in [0, 100],
+        fractions, all equal, not one per graph, one graph object listed twice)."""
         from ..training.fine_tuning import FineTuneConfig, fine_tune  # training builds on this module
 
         return fine_tune(self, graphs, accuracies_percent, FineTuneConfig(epochs=epochs, seed=seed), members)
@@ -203,20 +209,36 @@ class Estimator:
 
     @classmethod
     def load(cls, directory: str | os.PathLike) -> Estimator:
-        """Read an estimator written by :meth:`save`."""
+        """Read an estimator written by :meth:`save`. Raises :class:`EstimatorError` naming the file
+        when a file is missing, from another version, or damaged (truncated, tensors missing or of
+        other shapes than its description says)."""
         directory = Path(directory)
         meta_path, tensor_path = directory / "estimator.json", directory / "estimator.safetensors"
         if not (meta_path.is_file() and tensor_path.is_file()):
-            raise GennapeError(f"{directory} lacks estimator.json or estimator.safetensors")
+            raise EstimatorError(f"{directory} lacks estimator.json or estimator.safetensors")
         try:
             meta = json.loads(meta_path.read_text())
             versions = (meta["format_version"], meta["feature_version"], meta["vocab_version"])
         except (json.JSONDecodeError, KeyError, TypeError) as e:
-            raise GennapeError(f"{meta_path} is not an estimator description: {e!r}") from None
+            raise EstimatorError(f"{meta_path} is not an estimator description: {e!r}") from None
         if versions != (FORMAT_VERSION, FEATURE_VERSION, VOCAB_VERSION):
-            raise GennapeError(f"{meta_path} was written for (format, feature, vocabulary) versions {versions}; "
-                               f"this gennape uses {(FORMAT_VERSION, FEATURE_VERSION, VOCAB_VERSION)}")
-        tensors = load_file(tensor_path)
+            raise EstimatorError(f"{meta_path} was written for (format, feature, vocabulary) versions {versions}; "
+                                 f"this gennape uses {(FORMAT_VERSION, FEATURE_VERSION, VOCAB_VERSION)}")
+        try:
+            tensors = load_file(tensor_path)
+        except Exception as e:  # SafetensorError, OSError: truncated or not a safetensors file
+            raise EstimatorError(f"{tensor_path} is damaged ({type(e).__name__}: {e}); save the estimator again "
+                                 "or reinstall gennape") from None
+        try:
+            return cls._from_parts(meta, tensors)
+        except RuntimeError as e:  # load_state_dict: tensors missing, unexpected or of other shapes
+            raise EstimatorError(f"{tensor_path} does not match {meta_path.name}: {_first_lines(e)}") from None
+        except (KeyError, TypeError, ValueError, GennapeError) as e:
+            raise EstimatorError(f"{meta_path} is not a complete estimator description: {e!r}") from None
+
+    @classmethod
+    def _from_parts(cls, meta: dict, tensors: dict[str, torch.Tensor]) -> Estimator:
+        """The estimator that ``meta`` (estimator.json) describes, with ``tensors`` (estimator.safetensors)."""
         enc_cfg = {k: v for k, v in meta["encoder"].items() if k != "feature_version"}
         encoder = GraphEncoder(**enc_cfg)
         encoder.load_state_dict(_prefixed(tensors, "encoder."))
@@ -233,6 +255,12 @@ class Estimator:
                    common_scale=meta.get("common_scale", "nb101"),  # files from before the rank scale: z-scores
                    flops_centre=centring.get("centre"), flops_shift=centring.get("shift"),
                    constant_accuracy=meta.get("constant_accuracy"))
+
+
+def _first_lines(error: Exception, n: int = 3) -> str:
+    """The first ``n`` lines of ``error``'s message, joined (PyTorch's load errors list every tensor)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return " ".join(lines[:n]) + (" ..." if len(lines) > n else "")
 
 
 def _prefixed(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:

@@ -3,10 +3,12 @@ compute a constant, and chunking a call into batches. Why each rule: docs/decisi
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
+from ..errors import GraphError
+from ..graph.checks import negative_costs
 from ..graph.compute_graph import ComputeGraph
 from ..graph.live import live_graph
 from ..graph.ops import OP_INDEX
@@ -14,6 +16,26 @@ from ..model import log10_gflops
 
 #: graphs are scored in chunks of at most this many nodes, so huge graphs do not exhaust memory
 MAX_CHUNK_NODES = 250_000
+
+
+def check_graphs(graphs, what: str = "graphs") -> list[ComputeGraph]:
+    """``graphs`` as a list, or :class:`GraphError` unless it is a list (any iterable) of
+    :class:`ComputeGraph` with no negative cost. One bare graph is refused, not read as a list of
+    its nodes: scores rank the graphs of one call, so a single graph is passed as ``[graph]``."""
+    if isinstance(graphs, ComputeGraph):
+        raise GraphError(f"pass a list of graphs, e.g. [graph], not one ComputeGraph ({graphs.name!r}): the "
+                         "estimator scores the graphs of one call together")
+    if isinstance(graphs, (str, bytes)) or not isinstance(graphs, Iterable):
+        raise GraphError(f"{what} must be a list of ComputeGraphs, got {type(graphs).__name__}")
+    graphs = list(graphs)
+    for i, g in enumerate(graphs):
+        if not isinstance(g, ComputeGraph):
+            raise GraphError(f"{what}[{i}] is a {type(g).__name__}, not a ComputeGraph; convert models with "
+                             "gennape.graph.from_torch, from_onnx or load_graphs")
+        problem = negative_costs(g)
+        if problem:
+            raise GraphError(f"{what}[{i}]: {problem}")
+    return graphs
 
 
 def normalised_ranks(scores: np.ndarray) -> np.ndarray:

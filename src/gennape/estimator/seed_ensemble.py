@@ -19,10 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import GennapeError
+from ..errors import EstimatorError, GennapeError
 from ..graph.compute_graph import ComputeGraph
 from .estimator import Estimator
 from .members import CALIBRATED_MEMBER
+from .scoring import check_graphs
 
 FORMAT_VERSION = 1
 INDEX_FILE = "seed_ensemble.json"
@@ -43,11 +44,14 @@ class SeedEnsemble:
         return [est.info.get("seed") for est in self.estimators]
 
     def predict(self, graphs: Sequence[ComputeGraph], member: str | None = None) -> np.ndarray:
-        """(len(graphs),) float64: the mean of the estimators' :meth:`Estimator.predict`, higher = better."""
+        """(len(graphs),) float64: the mean of the estimators' :meth:`Estimator.predict`, higher = better
+        (``graphs`` a list, as there)."""
+        graphs = check_graphs(graphs)
         return np.mean([est.predict(graphs, member) for est in self.estimators], axis=0)
 
     def predict_accuracy(self, graphs: Sequence[ComputeGraph]) -> np.ndarray:
         """Mean NB-101-calibrated accuracy estimate in percent (:meth:`Estimator.predict_accuracy`)."""
+        graphs = check_graphs(graphs)
         return np.mean([est.predict_accuracy(graphs) for est in self.estimators], axis=0)
 
     def fine_tune(self, graphs: Sequence[ComputeGraph], accuracies_percent, epochs: int = 100,
@@ -55,6 +59,7 @@ class SeedEnsemble:
         """A NEW seed ensemble whose estimators are each fine-tuned on the same samples
         (:meth:`Estimator.fine_tune`, same ``epochs`` and ``seed``), keeping only what ``predict``
         and ``predict_accuracy`` read: the ensemble members and CL+FCM+T."""
+        graphs = check_graphs(graphs)
         return SeedEnsemble([est.fine_tune(graphs, accuracies_percent, epochs=epochs, seed=seed,
                                            members=list(dict.fromkeys([*est.weights, CALIBRATED_MEMBER])))
                              for est in self.estimators])
@@ -77,12 +82,12 @@ class SeedEnsemble:
         directory = Path(directory)
         index_path = directory / INDEX_FILE
         if not index_path.is_file():
-            raise GennapeError(f"{directory} has no {INDEX_FILE}: not a seed ensemble folder")
+            raise EstimatorError(f"{directory} has no {INDEX_FILE}: not a seed ensemble folder")
         try:
             index = json.loads(index_path.read_text())
             version, names = index["format_version"], list(index["estimators"])
         except (json.JSONDecodeError, KeyError, TypeError) as e:
-            raise GennapeError(f"{index_path} is not a seed ensemble description: {e!r}") from None
+            raise EstimatorError(f"{index_path} is not a seed ensemble description: {e!r}") from None
         if version != FORMAT_VERSION:
-            raise GennapeError(f"{index_path} has format version {version}; this gennape reads {FORMAT_VERSION}")
+            raise EstimatorError(f"{index_path} has format version {version}; this gennape reads {FORMAT_VERSION}")
         return cls([Estimator.load(directory / name) for name in names])

@@ -1,6 +1,7 @@
 """Computation graphs: the data model, its builders and converters, and cost counts."""
 
-from .compute_graph import ComputeGraph, GraphBuilder, Tensor, hwc, load_graphs, save_graphs
+from .compute_graph import ComputeGraph, GraphBuilder, Tensor, hwc
+from .graph_files import load_graphs, save_graphs
 from .ops import OPS, VOCAB_VERSION
 
 __all__ = ["ComputeGraph", "GraphBuilder", "Tensor", "hwc", "load_graphs", "save_graphs", "OPS",

@@ -1,28 +1,25 @@
 """The computation graph (CG): atomic ops as nodes, data flow as directed edges.
 
-:class:`ComputeGraph` holds a graph (its node columns and their units are described there),
-:class:`GraphBuilder` is the one way every route (PyTorch, ONNX, family specs) builds one, and
-:func:`save_graphs` / :func:`load_graphs` are its file format. They stay one module, over 400 lines,
-because all three share the private column layout (``_NODE_ARRAYS``, ``_DTYPES``) and the builder's
-shape rules must stay next to the features they fill in.
+:class:`ComputeGraph` holds a graph (its node columns and their units are described there) and
+:class:`GraphBuilder` is the one way every route (PyTorch, ONNX, family specs) builds one; their file
+format (:func:`save_graphs`, :func:`load_graphs`) is :mod:`.graph_files`. The two stay one module,
+over 400 lines, because both share the private column layout (``_NODE_ARRAYS``, ``_DTYPES``) and the
+builder's shape rules must stay next to the features they fill in.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import numbers
 import os
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Iterable, NamedTuple, Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 
 from ..errors import GraphError
-from ..files import save_npz_atomically
 from . import cost
 from .ops import COMMUTATIVE_OPS, MULTI_INPUT_OPS, OP_INDEX, OPS, VOCAB_VERSION, op_index
 
@@ -32,6 +29,8 @@ _NODE_ARRAYS = ("op_ids", "shapes", "kernels", "strides", "dilations", "groups",
 _DTYPES = {"op_ids": np.int16, "shapes": np.int32, "kernels": np.int16, "strides": np.int16,
            "dilations": np.int16, "groups": np.int32, "bias": np.bool_, "macs": np.int64,
            "param_counts": np.int64}
+#: columns of several values per node: their width
+_WIDTHS = {"shapes": 6, "kernels": 2, "strides": 2}
 
 
 @dataclass(eq=False)
@@ -74,12 +73,18 @@ class ComputeGraph:
 
     def __post_init__(self):
         for key in _NODE_ARRAYS:
-            setattr(self, key, np.ascontiguousarray(getattr(self, key), dtype=_DTYPES[key]))
-        self.edges = np.asarray(self.edges, dtype=np.int32).reshape(-1, 2)
+            setattr(self, key, _column(key, getattr(self, key)))
+        edges = np.asarray(self.edges, dtype=np.int32)
+        if edges.size % 2 or (edges.size and edges.shape[-1] != 2):
+            raise GraphError(f"edges must be (source, destination) pairs, got an array of shape {edges.shape}")
+        self.edges = edges.reshape(-1, 2)
         n = len(self.op_ids)
         for key in _NODE_ARRAYS:
             if len(getattr(self, key)) != n:
                 raise GraphError(f"node array {key!r} has {len(getattr(self, key))} rows, expected {n}")
+        if n and (self.op_ids.min() < 0 or self.op_ids.max() >= len(OPS)):
+            raise GraphError(f"op ids must lie in 0..{len(OPS) - 1} (the op vocabulary v{VOCAB_VERSION}), got "
+                             f"{self.op_ids.min()}..{self.op_ids.max()}")
         if len(self.edges) and (self.edges.min() < 0 or self.edges.max() >= n):
             raise GraphError(f"an edge refers to a node outside 0..{n - 1}")
         if len(self.edges) and not (self.edges[:, 0] < self.edges[:, 1]).all():
@@ -297,15 +302,31 @@ class ComputeGraph:
             raise GraphError(f"malformed graph description: {e!r}") from None
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write this graph to ``path`` (``.npz``; see :func:`save_graphs`)."""
+        """Write this graph to ``path`` (``.npz``; see :func:`~.graph_files.save_graphs`)."""
+        from .graph_files import save_graphs  # the file format builds on this module
+
         save_graphs(path, [self])
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "ComputeGraph":
+        from .graph_files import load_graphs
+
         graphs = load_graphs(path)
         if len(graphs) != 1:
             raise GraphError(f"{path} holds {len(graphs)} graphs; use gennape.graph.load_graphs")
         return graphs[0]
+
+
+def _column(key: str, values) -> np.ndarray:
+    """Node column ``key`` as its contiguous dtype: one row per node, of :data:`_WIDTHS` values where it has several."""
+    arr = np.ascontiguousarray(values, dtype=_DTYPES[key])
+    width = _WIDTHS.get(key)
+    if width is not None and arr.size == 0:
+        return arr.reshape(0, width)
+    if arr.ndim != (1 if width is None else 2) or (width is not None and arr.shape[1] != width):
+        wanted = "(N,)" if width is None else f"(N, {width})"
+        raise GraphError(f"node array {key!r} must have shape {wanted}, got {arr.shape}")
+    return arr
 
 
 # -------------------------------------------------------------------- building graphs
@@ -553,44 +574,10 @@ def _canonical_form(labels: list[tuple], preds, succs, edges: np.ndarray) -> byt
     return repr((canon_labels, canon_edges)).encode()
 
 
-# -------------------------------------------------------------------- files
-def save_graphs(path: str | os.PathLike, graphs: Iterable[ComputeGraph]) -> None:
-    """Write graphs to one compressed ``.npz`` (pickle-free): node and edge arrays concatenated, with
-    offsets and a JSON header carrying the format and vocabulary versions. Written to a temporary
-    file first, so a failure leaves nothing half-written."""
-    graphs = list(graphs)
-    path = Path(path)
-    header = {"format": FORMAT_VERSION, "vocab": VOCAB_VERSION, "names": [g.name for g in graphs],
-              "oov": [{str(k): v for k, v in g.oov_names.items()} for g in graphs]}
-    arrays = {key: np.concatenate([getattr(g, key) for g in graphs]) if graphs else np.zeros(0, _DTYPES[key])
-              for key in _NODE_ARRAYS}
-    arrays["edges"] = np.concatenate([g.edges for g in graphs]) if graphs else np.zeros((0, 2), np.int32)
-    arrays["node_offsets"] = np.cumsum([0] + [g.num_nodes for g in graphs]).astype(np.int64)
-    arrays["edge_offsets"] = np.cumsum([0] + [g.num_edges for g in graphs]).astype(np.int64)
-    arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
-    save_npz_atomically(path, **arrays)
+def __getattr__(name: str):
+    # the file format moved to .graph_files; its functions still answer here
+    if name in ("save_graphs", "load_graphs"):
+        from . import graph_files
 
-
-def load_graphs(path: str | os.PathLike) -> list[ComputeGraph]:
-    """Read graphs written by :func:`save_graphs`."""
-    path = Path(path)
-    if not path.exists():
-        raise GraphError(f"no graph file at {path}")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            data = {k: z[k] for k in z.files}
-        header = json.loads(bytes(data["header"]).decode())
-    except Exception as e:  # zipfile/ValueError/KeyError: the file is not ours or is damaged
-        raise GraphError(f"{path} is not a readable gennape graph file ({type(e).__name__}: {e})") from None
-    if header.get("format") != FORMAT_VERSION:
-        raise GraphError(f"{path} has graph format {header.get('format')}, this gennape reads {FORMAT_VERSION}")
-    if header.get("vocab") != VOCAB_VERSION:
-        raise GraphError(f"{path} uses op vocabulary v{header.get('vocab')}, this gennape has v{VOCAB_VERSION}")
-    no, eo = data["node_offsets"], data["edge_offsets"]
-    graphs = []
-    for i, name in enumerate(header["names"]):
-        sl = slice(no[i], no[i + 1])
-        kw = {key: data[key][sl] for key in _NODE_ARRAYS}
-        graphs.append(ComputeGraph(edges=data["edges"][eo[i]:eo[i + 1]], name=name,
-                                   oov_names={int(k): v for k, v in header["oov"][i].items()}, **kw))
-    return graphs
+        return getattr(graph_files, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

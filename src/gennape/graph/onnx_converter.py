@@ -34,6 +34,7 @@ from onnx import numpy_helper
 from ..errors import ConversionError, UnsupportedOpError
 from . import cost
 from .compute_graph import ComputeGraph, GraphBuilder, Tensor, conv_op_name
+from .checks import check_input_shape
 
 #: Ops that move no data: their outputs are their (first) data input, reshaped.
 _WIRE_THROUGH = frozenset({"Identity", "Dropout", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze",
@@ -49,24 +50,41 @@ _SIMPLE = {"GlobalAveragePool": "mean", "ReduceMean": "mean", "Resize": "upsampl
 _SMALL = 64  # initialisers up to this many elements may be shape data, so shape inference sees them
 
 
-def from_onnx(path_or_model: str | os.PathLike | onnx.ModelProto, *, input_shape: Sequence[int] | None = None,
-              strict: bool = False, name: str | None = None) -> ComputeGraph:
-    """The computation graph of an ONNX model (a file path or an ``onnx.ModelProto``).
+def from_onnx(path_or_model: str | os.PathLike | onnx.ModelProto | bytes, *,
+              input_shape: Sequence[int] | None = None, strict: bool = False, name: str | None = None) -> ComputeGraph:
+    """The computation graph of an ONNX model (a file path, an ``onnx.ModelProto`` or the bytes of a
+    serialised model).
 
     ``input_shape`` is the (C, H, W) of the model input without the batch; it is required when the
-    file leaves dimensions other than the batch dynamic. ``strict=True`` raises
+    file leaves dimensions other than the batch dynamic, and must agree with every dimension the
+    model fixes (a static model is converted at its own size, never resized). It is checked as
+    :func:`~gennape.graph.checks.check_input_shape` checks it (positive sizes, at most
+    :data:`~gennape.graph.checks.MAX_INPUT_ELEMENTS` elements). ``strict=True`` raises
     :class:`UnsupportedOpError` on ops outside the vocabulary instead of making ``oov`` nodes.
     """
+    if input_shape is not None:
+        input_shape = check_input_shape(input_shape, ranks=None)  # the model's input fixes the rank
     model, source = _load(path_or_model)
     static, params = _constants(model.graph)
     shapes = _infer_shapes(model, source, input_shape, static)
-    default_name = model.graph.name if isinstance(path_or_model, onnx.ModelProto) else Path(path_or_model).stem
+    in_memory = isinstance(path_or_model, (onnx.ModelProto, bytes, bytearray))
+    default_name = model.graph.name if in_memory else Path(path_or_model).stem
     return _Converter(model, shapes, static, params, source, strict).convert(name or default_name)
 
 
 def _load(path_or_model) -> tuple[onnx.ModelProto, str]:
     if isinstance(path_or_model, onnx.ModelProto):
         model, source = path_or_model, "the ONNX model"
+    elif isinstance(path_or_model, (bytes, bytearray)):
+        source = f"the ONNX model read from {len(path_or_model):,} bytes"
+        try:
+            model = onnx.load_model_from_string(bytes(path_or_model))
+        except Exception as e:  # DecodeError: not a serialised ModelProto
+            raise ConversionError(f"the {len(path_or_model):,} bytes given are not a readable ONNX model "
+                                  f"({type(e).__name__}: {e})") from None
+    elif not isinstance(path_or_model, (str, os.PathLike)):
+        raise ConversionError(f"from_onnx expects a file path, an onnx.ModelProto or the bytes of a model, got "
+                              f"{type(path_or_model).__name__}")
     else:
         path = Path(path_or_model)
         source = str(path)
@@ -154,12 +172,26 @@ def _fixed_input(vi: onnx.ValueInfoProto, source: str, input_shape) -> onnx.Valu
         if len(input_shape) != len(dims) - 1:
             raise ConversionError(f"{source}: input {vi.name!r} has dims {_show(dims)}, but input_shape="
                                   f"{tuple(input_shape)} has {len(input_shape)} dims instead of {len(dims) - 1}")
+        _check_static_dims(vi.name, dims, input_shape, source)
         dims = [1, *input_shape]
     elif not all(isinstance(d, int) and d > 0 for d in dims[1:]):
         raise ConversionError(f"{source}: input {vi.name!r} has dynamic dims {_show(dims)}; pass "
                               f"input_shape=(C, H, W) to fix them")
     return onnx.helper.make_tensor_value_info(vi.name, vi.type.tensor_type.elem_type,
                                               [1, *(int(d) for d in dims[1:])])
+
+
+def _check_static_dims(name: str, dims: list, input_shape: Sequence[int], source: str) -> None:
+    """Raise unless ``input_shape`` equals every non-batch dim the model fixes: the weights were made
+    for those sizes (channels), and a converted graph must not silently differ from the model (H, W)."""
+    labels = ("C", "H", "W") if len(input_shape) == 3 else tuple(f"dim {i + 1}" for i in range(len(input_shape)))
+    clashes = [f"{label}={want} where the model has {have}" for label, have, want in zip(labels, dims[1:], input_shape)
+               if isinstance(have, int) and have > 0 and have != want]
+    if clashes:
+        raise ConversionError(f"{source}: input {name!r} declares dims {_show(dims)}, but input_shape="
+                              f"{tuple(input_shape)} asks for {', '.join(clashes)}; a model is converted at the "
+                              "sizes it fixes, never resized: make input_shape agree with them (or leave it out "
+                              "for a static model), or export the model with dynamic sizes")
 
 
 def _fold_constants(graph: onnx.GraphProto, static: set[str], shapes: dict[str, tuple[int, ...]],

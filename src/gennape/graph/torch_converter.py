@@ -20,7 +20,6 @@ converter and its two op tables (``MODULES``, ``FUNCTIONS``), which only make se
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -31,6 +30,7 @@ from torch._subclasses.fake_tensor import FakeTensorMode
 from ..errors import ConversionError, GennapeError, UnsupportedOpError
 from . import cost
 from .compute_graph import ComputeGraph, GraphBuilder, Tensor, conv_op_name, pair
+from .checks import check_input_shape
 from .modules import Zero
 from .ops import op_index
 
@@ -54,12 +54,14 @@ def from_torch(module: nn.Module, input_shape: Sequence[int], *, strict: bool = 
 
     Ops outside the vocabulary become ``oov`` nodes named after the module class or function;
     with ``strict=True`` they raise :class:`UnsupportedOpError` instead. Raises
-    :class:`ConversionError` for a non-module, a malformed ``input_shape``, a shape the model
-    rejects, or a model neither torch.fx nor torch.export can capture.
+    :class:`ConversionError` for a non-module, a malformed ``input_shape`` (see
+    :func:`~gennape.graph.checks.check_input_shape`: positive sizes, at most
+    :data:`~gennape.graph.checks.MAX_INPUT_ELEMENTS` elements), a shape the model rejects, or a
+    model neither torch.fx nor torch.export can capture.
     """
     if not isinstance(module, nn.Module):
         raise ConversionError(f"from_torch expects a torch.nn.Module, got {type(module).__name__}")
-    shape = _check_input_shape(input_shape)
+    shape = check_input_shape(input_shape)
     builder = GraphBuilder(name or type(module).__name__)
     try:
         graph = _Tracer().trace(module)
@@ -68,22 +70,6 @@ def from_torch(module: nn.Module, input_shape: Sequence[int], *, strict: bool = 
     else:
         _convert_traced(module, graph, shape, _Converter(builder, strict))
     return builder.build()
-
-
-def _check_input_shape(shape: Any) -> tuple[int, ...]:
-    if isinstance(shape, torch.Size):
-        shape = tuple(shape)
-    if (not isinstance(shape, (tuple, list))
-            or not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in shape)):
-        raise ConversionError(f"input_shape must be a tuple of ints (C, H, W) without the batch, got {shape!r}")
-    if len(shape) == 4:
-        raise ConversionError(f"input_shape {tuple(shape)} has 4 dimensions; pass (C, H, W) without the "
-                              "batch dimension")
-    if not 1 <= len(shape) <= 3:
-        raise ConversionError(f"input_shape {tuple(shape)} must be (C, H, W), (N, D) or (D,)")
-    if any(s <= 0 for s in shape):
-        raise ConversionError(f"input_shape {tuple(shape)} has a non-positive dimension")
-    return tuple(int(s) for s in shape)
 
 
 class _Tracer(fx.Tracer):

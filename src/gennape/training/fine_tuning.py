@@ -14,10 +14,11 @@ from torch import nn
 
 from ..errors import GennapeError
 from ..estimator import Estimator, GNNMember, PairwiseMember, RegressionMember, SharedInputs, head_inputs
-from ..estimator.scoring import live_parts
+from ..estimator.scoring import check_graphs, live_parts
 from ..evaluation.metrics import kendall_tau
 from ..graph.compute_graph import ComputeGraph
 from .config import FineTuneConfig
+from .labels import check_labels
 from .stages import fit_gnn, fit_pairwise_head, fit_regression_head
 
 
@@ -30,11 +31,11 @@ def fine_tune(est: Estimator, graphs: Sequence[ComputeGraph], accuracies_percent
     weights become the softmax of each member's Kendall tau on the samples (a NaN tau, from a constant
     score, counts as 0). Under FLOPs centring the shift is fixed to the samples'. Samples that compute
     a constant train no head; their mean label becomes ``constant_accuracy``.
-    ``members``: fine-tune and keep only these (default: all), say the ensemble's to save time."""
-    acc = np.asarray(accuracies_percent, dtype=np.float64).ravel()
-    if len(acc) != len(graphs) or len(acc) < 2 or not np.isfinite(acc).all():
-        raise GennapeError(f"fine_tune needs at least 2 graphs with one finite accuracy each; got "
-                           f"{len(graphs)} graphs and {len(acc)} accuracies")
+    ``members``: fine-tune and keep only these (default: all), say the ensemble's to save time.
+    The labels are checked first (:func:`.labels.check_labels`: percentages in [0, 100], not
+    fractions, not all equal, one per graph; :class:`~gennape.errors.LabelError` otherwise)."""
+    graphs = check_graphs(graphs)
+    acc = check_labels(graphs, accuracies_percent)
     lives, varying = live_parts(graphs)  # the constant-output networks are ranked by rule
     if len(lives) < 2:
         raise GennapeError(f"fine_tune needs at least 2 networks whose output depends on their input; "
