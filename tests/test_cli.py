@@ -1,5 +1,7 @@
 """The command line, driven as a user would: real models, a folder with a broken file."""
 
+from collections import Counter
+
 import numpy as np
 import pytest
 import torch
@@ -156,3 +158,99 @@ def test_fine_tune_refuses_fractions_and_a_file_without_the_columns(labelled_cel
     assert result.exit_code == 2 and "columns model,accuracy" in result.output
     result = runner.invoke(app, ["fine-tune", str(tmp_path / "none.csv"), "--out", str(tmp_path / "c")])
     assert result.exit_code == 2 and "no labels file" in result.output
+
+
+# ------------------------------------------------------------------ --format csv | json (for scripts)
+@pytest.fixture(scope="module")
+def saved_cells(tmp_path_factory):
+    """Three NB-201 networks in two graph files (one holding two), the last computing a constant."""
+    from gennape.families.nb201 import NB201Family, NB201Spec
+    from gennape.graph import save_graphs
+
+    folder, family = tmp_path_factory.mktemp("cells"), NB201Family()
+    graphs = []
+    for name, cell in (("good",
+                        "|nor_conv_3x3~0|+|nor_conv_3x3~0|skip_connect~1|+|skip_connect~0|none~1|nor_conv_3x3~2|"),
+                       ("pools", "|avg_pool_3x3~0|+|avg_pool_3x3~0|none~1|+|skip_connect~0|none~1|avg_pool_3x3~2|"),
+                       ("constant", "|nor_conv_3x3~0|+|skip_connect~0|none~1|+|none~0|none~1|none~2|")):
+        graphs.append(family.to_graph(NB201Spec.parse(cell)))
+        graphs[-1].name = name
+    graphs[0].save(folder / "a.npz")
+    save_graphs(folder / "b.npz", graphs[1:])
+    return folder, {g.name: g for g in graphs}
+
+
+def _check_predict_records(records: list[dict], graphs: dict, folder) -> None:
+    assert [r["model"] for r in records] == ["good", "pools", "constant"]  # best first, the constant last
+    assert [int(r["rank"]) for r in records] == [1, 2, 3]
+    assert [(r["file"], int(r["graph_index"])) for r in records] == [
+        (str(folder / "a.npz"), 0), (str(folder / "b.npz"), 0), (str(folder / "b.npz"), 1)]
+    for r in records:
+        g = graphs[r["model"]]
+        assert (int(r["nodes"]), int(r["macs"]), int(r["params"])) == (g.num_nodes, g.flops, g.params)
+    scores = [float(r["score_within_call"]) for r in records]
+    assert scores == sorted(scores, reverse=True)
+    assert float(records[2]["accuracy_percent_nb101_cifar10"]) == 10.0  # chance on 10 classes
+
+
+def test_predict_writes_csv_and_json_records_that_read_back(saved_cells):
+    import csv
+    import io
+    import json
+
+    folder, graphs = saved_cells
+    table = runner.invoke(app, ["predict", str(folder)])
+    as_csv = runner.invoke(app, ["predict", str(folder), "--format", "csv"])
+    as_json = runner.invoke(app, ["predict", str(folder), "--format", "json"])
+    assert table.exit_code == as_csv.exit_code == as_json.exit_code == 0, as_json.output
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    records = json.loads(as_json.stdout)
+    _check_predict_records(rows, graphs, folder)
+    _check_predict_records(records, graphs, folder)
+    assert [r["constant_output"] for r in rows] == ["false", "false", "true"]
+    assert [r["constant_output"] for r in records] == [False, False, True]
+    assert records[0]["oov_ops"] == [] and rows[0]["oov_ops"] == ""
+    assert [float(r["score_within_call"]) for r in rows] == [r["score_within_call"] for r in records]  # exact
+    # the table shows the same scores, rounded
+    table_scores = [float(line[58:66]) for line in table.stdout.splitlines()[1:4]]  # the score column
+    assert np.allclose(table_scores, [r["score_within_call"] for r in records], atol=0.005)
+    assert "*" not in as_csv.stdout.splitlines()[-1] and not as_json.stderr
+
+
+def test_predict_csv_keeps_errors_off_standard_output(saved_cells, tmp_path):
+    import csv
+    import io
+
+    folder, _ = saved_cells
+    (tmp_path / "bad.npz").write_bytes(b"not a graph file")
+    result = runner.invoke(app, ["predict", str(folder / "a.npz"), str(tmp_path / "bad.npz"), "--format", "csv"])
+    assert result.exit_code == 2  # one file failed, as with the table
+    assert [r["model"] for r in csv.DictReader(io.StringIO(result.stdout))] == ["good"]
+    assert "bad.npz" in result.stderr and "bad.npz" not in result.stdout
+    result = runner.invoke(app, ["predict", str(folder), "--format", "yaml"])
+    assert result.exit_code == 2 and result.stderr.strip() == "error: --format 'yaml': choose one of table, csv, json"
+
+
+def test_convert_writes_csv_and_json_records_that_read_back(onnx_folder, tmp_path):
+    import csv
+    import io
+    import json
+
+    expected = {name: from_onnx(onnx_folder / f"{name}.onnx", name=name) for name in ("resnet_small", "vit_tiny")}
+    as_csv = runner.invoke(app, ["convert", str(onnx_folder), "--format", "csv", "--out", str(tmp_path)])
+    as_json = runner.invoke(app, ["convert", str(onnx_folder), "--format", "json"])
+    assert as_csv.exit_code == as_json.exit_code == 2  # broken.onnx, named on standard error only
+    assert "broken.onnx" in as_csv.stderr and "broken.onnx" not in as_csv.stdout + as_json.stdout
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    records = json.loads(as_json.stdout)
+    assert [r["model"] for r in rows] == [r["model"] for r in records] == ["resnet_small", "vit_tiny"]
+    for row, record in zip(rows, records):
+        g = expected[record["model"]]
+        for key, value in (("nodes", g.num_nodes), ("edges", g.num_edges), ("macs", g.flops), ("params", g.params)):
+            assert int(row[key]) == record[key] == value
+        counts = dict(item.split("=") for item in row["op_counts"].split(";"))
+        assert {op: int(n) for op, n in counts.items()} == record["op_counts"] == dict(Counter(g.ops))
+        assert record["oov_ops"] == g.oov_ops and record["saved_to"] is None
+        assert record["file"] == row["file"] == str(onnx_folder / f"{record['model']}.onnx")
+        assert row["saved_to"] == str(tmp_path / f"{record['model']}.npz")
+        assert from_onnx(record["file"]) == type(g).load(row["saved_to"])

@@ -8,7 +8,10 @@ from typing import Optional
 import numpy as np
 import typer
 
+from . import cli_inputs as _inputs
 from .errors import GennapeError
+from .graph.draw import FORMATS as DRAW_FORMATS
+from .graph.draw import PAGE_NODES
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Computation graphs and accuracy estimates for neural networks, before training.")
@@ -17,10 +20,6 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 def _fail(err: Exception) -> None:
     typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code=2)
-
-
-def _warn(message: str) -> None:
-    typer.secho(f"warning: {message}", fg=typer.colors.YELLOW, err=True)
 
 
 def _parse_shape(text: Optional[str]) -> Optional[tuple[int, ...]]:
@@ -82,126 +81,64 @@ def demo(estimator: str = typer.Option("gennape", help=ESTIMATOR_HELP)) -> None:
     _print_estimates(graphs, est)
 
 
-def _print_estimates(graphs, estimator) -> None:
-    """One line per graph, best first: the ensemble score ranks the graphs within this one call."""
-    from .graph.live import live_graph
+def _print_estimates(graphs, estimator, sources=None, fmt: str = "table", threads: int = 0) -> None:
+    """One record per graph, best first: the ensemble score ranks the graphs within this one call;
+    scored on ``threads`` torch threads (0: :func:`~.estimator.threads.predict_threads`'s rule)."""
+    from .cli_records import PREDICT_COLUMNS, predict_records, predict_table, render
+    from .estimator.threads import predict_threads, torch_threads
 
-    scores, accuracy = estimator.predict(graphs), estimator.predict_accuracy(graphs)
-    typer.echo(f"{'model':<26}{'nodes':>7}{'MFLOPs (MACs)':>15}{'M params':>10}{'score':>8}{'acc. %':>8}  ops")
-    constant = 0
-    for i in np.argsort(-scores, kind="stable"):
-        g, score, acc = graphs[i], scores[i], accuracy[i]
-        mark = "*" if live_graph(g) is None else " "
-        constant += mark == "*"
-        ops = sorted(set(g.ops))
-        typer.echo(f"{g.name[:24]:<24}{mark} {g.num_nodes:>7}{g.flops / 1e6:>15,.1f}{g.params / 1e6:>10.3f}"
-                   f"{score:>8.2f}{acc:>8.2f}  {', '.join(ops[:8])}{' ...' if len(ops) > 8 else ''}")
-    if constant:
-        typer.echo("* its output does not depend on its input (every path to it runs through a zero op): "
-                   "ranked last, at chance accuracy (after fine-tuning: what such samples scored)")
+    with torch_threads(threads or predict_threads(sum(g.num_nodes for g in graphs))):
+        records = predict_records(graphs, sources or [("", 0)] * len(graphs), estimator)
+    typer.echo(predict_table(records) if fmt == "table" else render(records, PREDICT_COLUMNS, fmt), nl=fmt == "table")
 
 
-def _reading(items: list, what: str):
-    """``items`` with a progress bar on stderr while models are read (only on a terminal)."""
-    from tqdm import tqdm
+def _check_format(fmt: str) -> str:
+    """``--format``, refused (one error line) unless table, csv or json."""
+    from .cli_records import FORMATS
 
-    return tqdm(items, desc=f"reading {what}", unit="model", disable=None, leave=False)
+    if fmt not in FORMATS:
+        _fail(GennapeError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}"))
+    return fmt
 
 
-def _read_models(path: Path, input_shape: Optional[tuple[int, ...]]) -> list:
-    """The graphs in one model file: a saved .npz (one or more graphs) or an ONNX model."""
-    from .graph import from_onnx, load_graphs
-
-    if path.suffix == ".npz":
-        return load_graphs(path)
-    return [from_onnx(path, input_shape=input_shape, name=path.stem)]
+FORMAT_HELP = ("table (for people), or csv or json for scripts: one record per model on standard output, "
+               "errors on standard error")
 
 
 @app.command()
 def predict(paths: list[Path] = typer.Argument(..., help=".onnx files, saved .npz graphs, or folders of them"),
             input_shape: Optional[str] = typer.Option(None, help="C,H,W for ONNX models with dynamic sizes"),
-            estimator: str = typer.Option("gennape", help=ESTIMATOR_HELP)) -> None:
-    """Score models with the shipped estimator, best first."""
-    shape = _parse_shape(input_shape)
+            estimator: str = typer.Option("gennape", help=ESTIMATOR_HELP),
+            fmt: str = typer.Option("table", "--format", help=FORMAT_HELP),
+            threads: int = typer.Option(0, help="torch threads for scoring (0: gennape's rule, one per 10,000 "
+                                                "graph nodes, at most one fewer than the cores)")) -> None:
+    """Score models with the shipped estimator, best first. Columns (csv and json keys): macs are
+    multiply-adds; score_within_call ranks the models of this one call (higher is better);
+    accuracy_percent_nb101_cifar10 is an accuracy estimate in percent calibrated on NAS-Bench-101's
+    CIFAR-10 (until fine-tuned); constant_output marks a network whose output ignores its input.
+    Scoring runs on one torch thread per 10,000 graph nodes, at most one fewer than the usable cores
+    (one on a 2-core machine), whatever the load, so that a busy machine slows it little; --threads
+    overrides (gennape.estimator.threads says why)."""
+    shape, fmt = _parse_shape(input_shape), _check_format(fmt)
+    if threads < 0:
+        _fail(GennapeError(f"--threads {threads}: give a positive count, or 0 for gennape's rule"))
     est = _load_estimator(estimator)
     files = [f for p in paths for f in (sorted([*p.glob("*.onnx"), *p.glob("*.npz")]) if p.is_dir() else [p])]
-    graphs, failed = [], 0
-    for f in _reading(files, "models"):
+    graphs, sources, failed = [], [], 0
+    for f in _inputs.reading(files, "models"):
         try:
-            graphs += _read_models(f, shape)
+            found = _inputs.read_models(f, shape)
         except GennapeError as e:
             failed += 1
             typer.secho(_file_error(f, e), fg=typer.colors.RED, err=True)
+            continue
+        graphs += found
+        sources += [(str(f), i) for i in range(len(found))]
     if not graphs:
         _fail(GennapeError(f"no model could be read from {', '.join(map(str, paths))}"))
-    _print_estimates(graphs, est)
+    _print_estimates(graphs, est, sources, fmt, threads)
     if failed:
         raise typer.Exit(code=2)
-
-
-def _read_labelled_models(labels: Path, input_shape: Optional[tuple[int, ...]]) -> tuple[list, np.ndarray]:
-    """The graphs and accuracies (percent) of a CSV with the columns model,accuracy; every unusable
-    row is reported (file:line and why: not a percentage, a model file that cannot be read or is on
-    an earlier row) before one error stops the command; then the accuracies are checked as
-    :func:`gennape.training.labels.check_accuracies` checks them (not fractions, not all equal), and
-    rows whose files hold the same network are warned about."""
-    import csv
-
-    from .training.labels import accuracy_problem, check_accuracies
-
-    if not labels.is_file():
-        raise GennapeError(f"no labels file at {labels}")
-    with labels.open(newline="", encoding="utf-8-sig") as fh:  # -sig: spreadsheets often start with a BOM
-        reader = csv.DictReader(fh)
-        rows, columns = list(reader), reader.fieldnames or []
-    if not {"model", "accuracy"} <= set(columns):
-        raise GennapeError(f"{labels} needs a header line with the columns model,accuracy; it has {columns}")
-    graphs, accuracies, problems, where_of, line_of = [], [], [], [], {}
-    for line, row in enumerate(_reading(rows, labels.name), start=2):
-        where, model = f"{labels}:{line}", (row["model"] or "").strip()
-        try:
-            accuracy = float(row["accuracy"])
-        except (TypeError, ValueError):
-            problems.append(f"{where}: accuracy {row['accuracy']!r} is not a number")
-            continue
-        if problem := accuracy_problem(accuracy):
-            problems.append(f"{where}: {problem}")
-            continue
-        if not model:
-            problems.append(f"{where}: no model file named")
-            continue
-        path = labels.parent / model
-        if path.resolve() in line_of:
-            problems.append(f"{where}: {model} is also on {labels}:{line_of[path.resolve()]}; list each model once")
-            continue
-        try:
-            found = _read_models(path, input_shape)
-        except GennapeError as e:
-            problems.append(f"{where}: {e}")
-            continue
-        if len(found) != 1:
-            problems.append(f"{where}: {model} holds {len(found)} graphs; name one model per row")
-            continue
-        line_of[path.resolve()] = line
-        graphs += found
-        accuracies.append(accuracy)
-        where_of.append(f"{where} ({model})")
-    for problem in problems:
-        typer.secho(problem, fg=typer.colors.RED, err=True)
-    if problems:
-        raise GennapeError(f"{len(problems)} of the {len(rows)} rows of {labels} cannot be used; nothing was "
-                           "fine-tuned")
-    _warn_same_networks(graphs, where_of)
-    return graphs, check_accuracies(accuracies, where=str(labels))
-
-
-def _warn_same_networks(graphs: list, where_of: list[str]) -> None:
-    """One warning line per group of rows whose (different) files hold the same network."""
-    from .training.labels import same_networks
-
-    for group in same_networks(graphs):
-        _warn(f"{' and '.join(where_of[i] for i in group)} are the same network; each row counts as a sample "
-              "of its own")
 
 
 @app.command("fine-tune")
@@ -223,7 +160,7 @@ def fine_tune(labels: Path = typer.Argument(..., help="CSV with a header line an
 
     shape, out = _parse_shape(input_shape), _out_folder(out)
     try:
-        graphs, accuracies = _read_labelled_models(labels, shape)
+        graphs, accuracies = _inputs.read_labelled_models(labels, shape)
         est = _load_estimator(estimator)
         typer.echo(f"fine-tuning on {len(graphs)} models, {epochs} epochs ...")
         with warnings.catch_warnings():
@@ -251,15 +188,19 @@ def fine_tune(labels: Path = typer.Argument(..., help="CSV with a header line an
 def convert(paths: list[Path] = typer.Argument(..., help="ONNX files or folders of them"),
             input_shape: Optional[str] = typer.Option(None, help="C,H,W for models with dynamic sizes"),
             out: Optional[Path] = typer.Option(None, help="folder to write one .npz graph per model"),
-            strict: bool = typer.Option(False, help="fail on ops outside the vocabulary")) -> None:
-    """Convert ONNX models (files or folders) to computation graphs and print a summary of each."""
+            strict: bool = typer.Option(False, help="fail on ops outside the vocabulary"),
+            fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
+    """Convert ONNX models (files or folders) to computation graphs and print a summary of each
+    (csv and json: nodes, edges, macs = multiply-adds, params, op counts, out-of-vocabulary ops, and
+    the .npz written with --out)."""
+    from .cli_records import CONVERT_COLUMNS, convert_record, render
     from .graph import from_onnx
 
-    shape, out = _parse_shape(input_shape), _out_folder(out)
+    shape, out, fmt = _parse_shape(input_shape), _out_folder(out), _check_format(fmt)
     files = [f for p in paths for f in (sorted(p.glob("*.onnx")) if p.is_dir() else [p])]
     if not files:
         _fail(GennapeError(f"no .onnx files in {', '.join(map(str, paths))}"))
-    failed = 0
+    failed, records = 0, []
     for f in files:
         try:
             g = from_onnx(f, input_shape=shape, strict=strict, name=f.stem)
@@ -267,17 +208,46 @@ def convert(paths: list[Path] = typer.Argument(..., help="ONNX files or folders 
             failed += 1
             typer.secho(_file_error(f, e), fg=typer.colors.RED, err=True)
             continue
-        typer.echo(g.summary())
-        if g.oov_ops:
-            typer.echo(f"  out-of-vocabulary ops: {', '.join(g.oov_ops)}")
+        if fmt == "table":
+            typer.echo(g.summary())
+            if g.oov_ops:
+                typer.echo(f"  out-of-vocabulary ops: {', '.join(g.oov_ops)}")
+        saved = None
         if out is not None:
             try:
                 g.save(out / f"{f.stem}.npz")
+                saved = str(out / f"{f.stem}.npz")
             except OSError as e:
                 failed += 1
                 typer.secho(f"{f}: cannot write {out / f'{f.stem}.npz'}: {e}", fg=typer.colors.RED, err=True)
+        records.append(convert_record(g, str(f), saved))
+    if fmt != "table":
+        typer.echo(render(records, CONVERT_COLUMNS, fmt), nl=False)
     if failed:
         raise typer.Exit(code=2)
+
+
+@app.command()
+def draw(model: str = typer.Argument(..., help=_inputs.DRAW_MODEL_HELP),
+         out: Path = typer.Option(..., help="picture to write, .svg or .png; a graph of more than --page-nodes "
+                                            "nodes is paginated into OUT-1.svg, OUT-2.svg, ..."),
+         family: Optional[str] = typer.Option(None, help="read MODEL as a spec of this family (gennape families)"),
+         index: Optional[int] = typer.Option(None, help="which graph of an .npz file that holds several (from 0)"),
+         input_shape: Optional[str] = typer.Option(None, help="C,H,W for ONNX models with dynamic sizes"),
+         page_nodes: int = typer.Option(PAGE_NODES, help="at most this many nodes per picture")) -> None:
+    """Draw a model's computation graph top to bottom: each node with its op, kernel and output shape
+    (H x W x C); out-of-vocabulary ops red, with their original names."""
+    from .graph.draw import draw as draw_graph
+
+    shape = _parse_shape(input_shape)
+    try:
+        if out.suffix.lower() not in DRAW_FORMATS:
+            raise GennapeError(f"--out {out}: name a .svg or .png file")
+        written = draw_graph(_inputs.read_graph(model, family, index, shape), out, page_nodes=page_nodes)
+    except GennapeError as e:
+        _fail(e)
+    for path in written:
+        typer.echo(str(path))
 
 
 @app.command()
